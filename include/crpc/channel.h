@@ -1,0 +1,53 @@
+/*
+ * crpc/channel.h: a client's connection to one target.
+ *
+ * A channel is safe to share between threads. Calls on it are multiplexed as
+ * HTTP/2 streams over its connections, which are driven by crpc's own I/O
+ * thread; the calling thread only serializes, waits and deserializes.
+ */
+#ifndef CRPC_CHANNEL_H
+#define CRPC_CHANNEL_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct crpc_channel crpc_channel;
+typedef struct crpc_channel_opts crpc_channel_opts;
+
+/* Options with their defaults. RESOURCE_EXHAUSTED when out of memory. */
+CRPC_API crpc_code crpc_channel_opts_new(crpc_channel_opts **out);
+CRPC_API void crpc_channel_opts_free(crpc_channel_opts *opts);
+
+/* Largest message a call accepts from the server (default 4 MiB). */
+CRPC_API void crpc_channel_opts_set_max_recv_len(crpc_channel_opts *opts,
+                                                 size_t len);
+
+/* Overrides the :authority header (default: the target's host:port). */
+CRPC_API crpc_code crpc_channel_opts_set_authority(crpc_channel_opts *opts,
+                                                   const char *authority);
+
+/*
+ * Connects to |target| (grpc doc/naming.md): "host:port", "ipv4:a.b.c.d:port",
+ * "ipv6:[addr]:port", "unix:path" or "unix:///abs/path". Connecting is lazy:
+ * the first call connects. |opts| may be NULL and is copied.
+ *
+ * Returns INVALID_ARGUMENT for a target that does not parse, and
+ * RESOURCE_EXHAUSTED when out of memory; *out is untouched on failure.
+ */
+CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
+                                    const crpc_channel_opts *opts);
+
+/*
+ * Closes the channel. Calls still running on it fail with CANCELLED; no
+ * call may be started on it afterwards. NULL is a no-op.
+ */
+CRPC_API void crpc_channel_free(crpc_channel *channel);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CRPC_CHANNEL_H */

@@ -1,0 +1,166 @@
+/*
+ * crpc/server.h: serving gRPC methods.
+ *
+ * A server has I/O threads (libev loops) that own the connections, and
+ * handler threads that run the generated skeletons' handlers. Handlers may
+ * block (on a synchronous outbound call, a database) without stalling any
+ * connection's I/O. See doc/design.md for the threading model.
+ */
+#ifndef CRPC_SERVER_H
+#define CRPC_SERVER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "call.h"
+#include "metadata.h"
+#include "service.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct crpc_server crpc_server;
+typedef struct crpc_server_opts crpc_server_opts;
+
+CRPC_API crpc_code crpc_server_opts_new(crpc_server_opts **out);
+CRPC_API void crpc_server_opts_free(crpc_server_opts *opts);
+
+/* Number of I/O threads (default 1). */
+CRPC_API void crpc_server_opts_set_io_threads(crpc_server_opts *opts,
+                                              int count);
+
+/*
+ * Most handler threads at once (default 64). Threads start on demand and a
+ * call arriving when all are busy waits for one.
+ *
+ * 0 runs handlers on the I/O thread itself: the fastest choice, for
+ * handlers that never block (no synchronous calls, no blocking I/O), the
+ * way gRPC's callback API runs them.
+ */
+CRPC_API void crpc_server_opts_set_handler_threads(crpc_server_opts *opts,
+                                                   int count);
+
+/* Largest request message accepted (default 4 MiB). */
+CRPC_API void crpc_server_opts_set_max_recv_len(crpc_server_opts *opts,
+                                                size_t len);
+
+/* SETTINGS_MAX_CONCURRENT_STREAMS advertised per connection (default 1000). */
+CRPC_API void crpc_server_opts_set_max_concurrent_streams(
+    crpc_server_opts *opts, uint32_t count);
+
+/* Creates a stopped server. |opts| may be NULL and is copied. */
+CRPC_API crpc_code crpc_server_new(crpc_server **out,
+                                   const crpc_server_opts *opts);
+
+/*
+ * Listens on |address|: "host:port" (IPv4 "0.0.0.0:50051", IPv6
+ * "[::]:50051", "localhost:0"), or "unix:path". Port 0 picks a free port,
+ * stored in *port if |port| is not NULL. Call before crpc_server_start().
+ * Returns UNAVAILABLE (with a log line) if the address cannot be bound.
+ */
+CRPC_API crpc_code crpc_server_listen(crpc_server *server, const char *address,
+                                      int *port);
+
+/*
+ * Serves |service| with the generated handler table |handlers|
+ * (|handlers_len| bytes, copied) and passes |user_data| to every handler.
+ * Generated code wraps this as pkg__svc__register_handlers().
+ * INVALID_ARGUMENT if the service is already registered or the server runs.
+ */
+CRPC_API crpc_code crpc_server_register(crpc_server *server,
+                                        const crpc_service_desc *service,
+                                        const void *handlers,
+                                        size_t handlers_len, void *user_data);
+
+/* Starts the I/O threads and begins accepting. */
+CRPC_API crpc_code crpc_server_start(crpc_server *server);
+
+/*
+ * Graceful shutdown: stops accepting, sends GOAWAY, lets in-flight calls
+ * finish for up to |grace_ms| milliseconds, then cancels the rest, and
+ * returns when every handler has returned. Any thread but a handler's may
+ * call it.
+ */
+CRPC_API void crpc_server_shutdown(crpc_server *server, int64_t grace_ms);
+
+/* Shuts down (grace 0) if running, then frees. NULL is a no-op. */
+CRPC_API void crpc_server_free(crpc_server *server);
+
+/*
+ * Inside a handler. A crpc_server_call is valid until the handler returns,
+ * and is used by the handler's thread only (crpc_server_call_is_cancelled()
+ * excepted).
+ */
+
+/*
+ * Memory that lives as long as the call (freed after the reply is sent):
+ * use it for reply fields, strings and repeated arrays. NULL when out of
+ * memory.
+ */
+CRPC_API void *crpc_server_call_alloc(crpc_server_call *call, size_t len);
+CRPC_API char *crpc_server_call_strdup(crpc_server_call *call, const char *s);
+
+/*
+ * Sets the status message and returns |code|, for `return
+ * crpc_server_call_fail(call, CRPC_NOT_FOUND, "user %d not found", id);`.
+ */
+CRPC_API crpc_code crpc_server_call_fail(crpc_server_call *call, crpc_code code,
+                                         const char *fmt, ...)
+    CRPC_PRINTF(3, 4);
+
+/* Request metadata (custom keys only), valid for the call's life. */
+CRPC_API const crpc_metadata *
+crpc_server_call_metadata(const crpc_server_call *call);
+
+/* Adds response header metadata; sent with the first message or status. */
+CRPC_API crpc_code crpc_server_call_add_header(crpc_server_call *call,
+                                               const char *key,
+                                               const void *value,
+                                               size_t value_len);
+
+/* Adds trailing metadata, sent with the status. */
+CRPC_API crpc_code crpc_server_call_add_trailer(crpc_server_call *call,
+                                                const char *key,
+                                                const void *value,
+                                                size_t value_len);
+
+/* The call's deadline (crpc_now_ms() clock), CRPC_DEADLINE_NONE if none. */
+CRPC_API int64_t crpc_server_call_deadline(const crpc_server_call *call);
+
+/*
+ * True once the client cancelled, the connection died or the deadline
+ * passed. Safe from any thread.
+ */
+CRPC_API bool crpc_server_call_is_cancelled(const crpc_server_call *call);
+
+/* The method's :path, "/pkg.Service/Method". */
+CRPC_API const char *crpc_server_call_path(const crpc_server_call *call);
+
+/* The peer's address, "ipv4:127.0.0.1:41234", "ipv6:[::1]:5", "unix:". */
+CRPC_API const char *crpc_server_call_peer(const crpc_server_call *call);
+
+/*
+ * Options for outbound calls made on behalf of this call: they carry its
+ * deadline. Owned by the call.
+ */
+CRPC_API const crpc_call_opts *crpc_server_call_opts(crpc_server_call *call);
+
+/*
+ * Streaming, inside handlers of streaming methods. crpc_server_call_read()
+ * waits for the next request message: CRPC_OK with *msg set (the caller's,
+ * free with protobuf_c_message_free_unpacked()), CRPC_OK with *msg NULL once
+ * the client half-closed, or CANCELLED / DEADLINE_EXCEEDED.
+ * crpc_server_call_write() sends one reply message, blocking while the
+ * client's flow-control window is closed; CANCELLED if the call is gone.
+ */
+CRPC_API crpc_code crpc_server_call_read(crpc_server_call *call,
+                                         ProtobufCMessage **msg);
+CRPC_API crpc_code crpc_server_call_write(crpc_server_call *call,
+                                          const ProtobufCMessage *msg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CRPC_SERVER_H */
