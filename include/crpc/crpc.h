@@ -17,6 +17,6 @@
 #include "metadata.h"
 #include "server.h"
 #include "service.h"
-#include "version.h"
+#include "crpc/version.h"
 
 #endif /* CRPC_CRPC_H */

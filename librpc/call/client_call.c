@@ -1,0 +1,606 @@
+/*
+ * call/client_call.c: the client side of an RPC.
+ *
+ * The calling thread builds the call (request headers and, for unary calls,
+ * the framed request), posts it to the channel's loop and sleeps on the
+ * call's condition variable. Everything touching HTTP/2 runs on the loop;
+ * the call's mutex guards only what both threads touch: the send buffer,
+ * received messages and the final status.
+ *
+ * A call holds two references: the application's (until crpc_call_free or
+ * the end of crpc_call_unary) and the loop's (from start until the stream
+ * closed). The status is final the moment the call "finishes" (trailers,
+ * deadline, cancel, connection loss), which may come before the stream's
+ * close.
+ */
+#include "call/client_call.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "call/call_opts.h"
+#include "call/headers.h"
+#include "call/message.h"
+#include "channel/channel.h"
+#include "wire/framing.h"
+#include "wire/metadata.h"
+#include "wire/percent.h"
+#include "wire/status.h"
+#include "wire/timeout.h"
+
+/* Unsent bytes a streaming sender may queue before it waits. */
+#define SEND_BUFFER_LIMIT (1024 * 1024)
+
+struct crpc_call {
+  atomic_int refs;
+  crpc_channel *channel;
+  const crpc_method_desc *method;
+  crpc_loop *loop;
+  int64_t deadline;
+  size_t max_recv_len;
+  crpc_metadata *capture_headers; /* borrowed from the options */
+  crpc_metadata *capture_trailers;
+  crpc_headers request_headers; /* built at creation, sent by the loop */
+  char timeout_text[CRPC_TIMEOUT_MAX_LEN];
+
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  /* Guarded by mu. */
+  crpc_bytes send_buf;
+  size_t send_pos;
+  bool is_send_closed;
+  bool is_data_deferred; /* nghttp2 waits for crpc_h2_resume() */
+  crpc_rmsg_queue received;
+  bool is_finished;
+  crpc_status status;
+
+  /* Loop thread only. */
+  crpc_h2_stream stream;
+  crpc_deframer deframer;
+  crpc_timer timer;
+  bool is_started;
+  bool is_timer_armed;
+  int header_blocks; /* HEADERS blocks completed */
+  int http_status;
+  bool has_grpc_status;
+  crpc_status wire_status; /* from grpc-status / grpc-message */
+  crpc_task start_task;
+  crpc_task resume_task;
+  bool is_resume_posted; /* guarded by mu */
+  crpc_task cancel_task;
+  bool is_cancel_posted; /* guarded by mu */
+  size_t messages_received;
+
+  crpc_unary_done_cb *done; /* async unary only */
+  void *done_data;
+
+  crpc_arena arena;
+  _Alignas(16) uint8_t arena_block[640];
+};
+
+static void call_unref(crpc_call *call) {
+  if (atomic_fetch_sub_explicit(&call->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  crpc_rmsg_queue_clear(&call->received);
+  crpc_bytes_free(&call->send_buf);
+  crpc_deframer_free(&call->deframer);
+  crpc_arena_free(&call->arena);
+  pthread_mutex_destroy(&call->mu);
+  pthread_cond_destroy(&call->cv);
+  crpc_channel_unref(call->channel);
+  crpc_mem_free(call);
+}
+
+static void deliver_async(crpc_call *call);
+
+/*
+ * Makes |status| the call's final status, once; wakes the application.
+ * Loop thread.
+ */
+static void finish(crpc_call *call, const crpc_status *status) {
+  pthread_mutex_lock(&call->mu);
+  if (call->is_finished) {
+    pthread_mutex_unlock(&call->mu);
+    return;
+  }
+  call->is_finished = true;
+  call->status = *status;
+  pthread_cond_broadcast(&call->cv);
+  pthread_mutex_unlock(&call->mu);
+  if (call->is_timer_armed) {
+    crpc_timer_stop(&call->timer);
+    call->is_timer_armed = false;
+  }
+  if (call->done != NULL)
+    deliver_async(call);
+}
+
+static void finish_with(crpc_call *call, crpc_code code, const char *fmt,
+                        const char *arg) {
+  crpc_status st;
+  crpc_status_set(&st, code, fmt, arg);
+  finish(call, &st);
+}
+
+/* The loop's reference ends when the stream is gone or never started. */
+static void release_loop_ref(crpc_call *call) { call_unref(call); }
+
+/* HTTP/2 stream events (loop thread). */
+
+static void on_header(void *owner, const char *name, size_t name_len,
+                      const char *value, size_t value_len,
+                      bool block_ends_stream) {
+  crpc_call *call = owner;
+  bool is_trailers = call->header_blocks > 0 || block_ends_stream;
+
+  if (name[0] == ':') {
+    if (name_len == 7 && memcmp(name, ":status", 7) == 0) {
+      int status = 0;
+      for (size_t i = 0; i < value_len && i < 3; i++)
+        status = status * 10 + (value[i] - '0');
+      call->http_status = status;
+    }
+    return;
+  }
+  if (name_len == 11 && memcmp(name, "grpc-status", 11) == 0) {
+    crpc_code code;
+    if (crpc_status_parse_code(value, value_len, &code)) {
+      call->has_grpc_status = true;
+      call->wire_status.code = code;
+    }
+    return;
+  }
+  if (name_len == 12 && memcmp(name, "grpc-message", 12) == 0) {
+    /* Never fails: bad escapes stay literal (PROTOCOL-HTTP2.md). */
+    char decoded[CRPC_STATUS_MESSAGE_MAX];
+    size_t len = value_len < sizeof(decoded) ? value_len : sizeof(decoded) - 1;
+    len = crpc_percent_decode(value, len, decoded);
+    crpc_status_set_raw(&call->wire_status, call->wire_status.code, decoded,
+                        len);
+    return;
+  }
+  crpc_metadata *md = is_trailers ? call->capture_trailers
+                                  : call->capture_headers;
+  if (md != NULL &&
+      crpc_metadata_add_wire(md, name, name_len, value, value_len) ==
+          CRPC_INTERNAL)
+    crpc_log(CRPC_LOG_DEBUG, "dropping metadata %.*s: invalid base64",
+             (int)name_len, name);
+}
+
+static void on_headers_done(void *owner, bool end_stream) {
+  crpc_call *call = owner;
+  call->header_blocks++;
+}
+
+static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
+                            bool compressed) {
+  crpc_call *call = user_data;
+  if (compressed)
+    return CRPC_INTERNAL; /* we never offer an encoding */
+  call->messages_received++;
+  pthread_mutex_lock(&call->mu);
+  crpc_code code = crpc_rmsg_queue_push(&call->received, msg, len);
+  pthread_cond_broadcast(&call->cv);
+  pthread_mutex_unlock(&call->mu);
+  return code;
+}
+
+static void on_data(void *owner, const uint8_t *data, size_t len) {
+  crpc_call *call = owner;
+  crpc_status why;
+  crpc_h2_consume(&call->stream, len);
+  if (call->deframer.failed != CRPC_OK)
+    return;
+  if (crpc_deframer_feed(&call->deframer, data, len, on_message, call, &why) !=
+      CRPC_OK) {
+    if (why.code == CRPC_INTERNAL && why.message[0] == '\0')
+      crpc_status_set(&why, CRPC_INTERNAL,
+                      "compressed message without grpc-encoding");
+    finish(call, &why);
+    crpc_h2_reset(&call->stream, 0x8 /* CANCEL */);
+  }
+}
+
+static void on_remote_end(void *owner) {}
+
+static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
+                              size_t *len) {
+  crpc_call *call = owner;
+  crpc_h2_data result;
+  pthread_mutex_lock(&call->mu);
+  size_t n = call->send_buf.len - call->send_pos;
+  if (n > max)
+    n = max;
+  memcpy(buf, call->send_buf.data + call->send_pos, n);
+  call->send_pos += n;
+  if (call->send_pos == call->send_buf.len) {
+    call->send_buf.len = call->send_pos = 0;
+    result = call->is_send_closed ? CRPC_H2_DATA_END : CRPC_H2_DATA_DEFER;
+    call->is_data_deferred = result == CRPC_H2_DATA_DEFER;
+    pthread_cond_broadcast(&call->cv); /* a sender may wait for room */
+  } else {
+    result = CRPC_H2_DATA_MORE;
+  }
+  pthread_mutex_unlock(&call->mu);
+  *len = n;
+  return result;
+}
+
+static void get_trailers(void *owner, const crpc_h2_nv **nv, size_t *count) {
+  *nv = NULL;
+  *count = 0;
+}
+
+/* The status of a stream that closed without a final status of ours. */
+static void status_at_close(crpc_call *call, uint32_t error, const char *why,
+                            crpc_status *st) {
+  if (call->has_grpc_status) {
+    *st = call->wire_status;
+    if (st->code == CRPC_OK && !crpc_deframer_is_idle(&call->deframer))
+      crpc_status_set(st, CRPC_INTERNAL, "stream ended inside a message");
+    else if (st->code == CRPC_OK &&
+             call->method->kind != CRPC_METHOD_SERVER_STREAMING &&
+             call->method->kind != CRPC_METHOD_BIDI_STREAMING &&
+             call->messages_received != 1)
+      crpc_status_set(st, CRPC_INTERNAL,
+                      "%zu reply messages for a unary response",
+                      call->messages_received);
+  } else if (error == CRPC_H2_CONN_LOST) {
+    crpc_status_set(st, CRPC_UNAVAILABLE, "%s", why);
+  } else if (error != 0) {
+    crpc_status_set(st, crpc_status_from_h2_error(error),
+                    "stream reset by the server with HTTP/2 error %u", error);
+  } else if (call->http_status != 0 && call->http_status != 200) {
+    crpc_status_set(st, crpc_status_from_http(call->http_status),
+                    "HTTP status %d from the server", call->http_status);
+  } else {
+    crpc_status_set(st, CRPC_UNKNOWN,
+                    "the server closed the stream without a grpc-status");
+  }
+}
+
+static void on_close(void *owner, uint32_t error, const char *why) {
+  crpc_call *call = owner;
+  crpc_status st;
+  status_at_close(call, error, why, &st);
+  finish(call, &st);
+  release_loop_ref(call);
+}
+
+const crpc_h2_ops crpc_client_call_h2_ops = {
+    .on_header = on_header,
+    .on_headers_done = on_headers_done,
+    .on_data = on_data,
+    .on_remote_end = on_remote_end,
+    .read_data = read_data,
+    .get_trailers = get_trailers,
+    .on_close = on_close,
+};
+
+/* Loop tasks. */
+
+static void on_deadline(void *arg) {
+  crpc_call *call = arg;
+  call->is_timer_armed = false;
+  finish_with(call, CRPC_DEADLINE_EXCEEDED, "%s", "deadline exceeded");
+  crpc_h2_reset(&call->stream, 0x8 /* CANCEL */);
+}
+
+static void on_start(void *arg) {
+  crpc_call *call = arg;
+  crpc_h2_conn *conn;
+  crpc_status why;
+
+  pthread_mutex_lock(&call->mu);
+  bool is_finished = call->is_finished; /* cancelled before it started */
+  pthread_mutex_unlock(&call->mu);
+  if (is_finished)
+    goto done;
+  if (call->deadline != CRPC_DEADLINE_NONE) {
+    int64_t left = call->deadline - crpc_now_ms();
+    if (left <= 0) {
+      finish_with(call, CRPC_DEADLINE_EXCEEDED, "%s",
+                  "deadline exceeded before the call started");
+      goto done;
+    }
+    /* PROTOCOL-HTTP2.md: the remaining time, as grpc-timeout. */
+    crpc_timeout_format(left, call->timeout_text);
+    crpc_headers_add(&call->request_headers, "grpc-timeout",
+                     call->timeout_text, strlen(call->timeout_text));
+    crpc_timer_init(&call->timer, call->loop, on_deadline, call);
+    crpc_timer_start_at(&call->timer, call->deadline);
+    call->is_timer_armed = true;
+  }
+  if (crpc_channel_pick(call->channel, &conn, &why) != CRPC_OK) {
+    finish(call, &why);
+    goto done;
+  }
+  crpc_code code = crpc_h2_submit_request(
+      conn, &call->stream, call, call->request_headers.nv,
+      call->request_headers.count, true);
+  if (code != CRPC_OK) {
+    finish_with(call, code, "%s", "cannot start an HTTP/2 stream");
+    goto done;
+  }
+  call->is_started = true;
+  return; /* the loop's reference now belongs to the stream */
+
+done:
+  release_loop_ref(call);
+}
+
+static void on_resume(void *arg) {
+  crpc_call *call = arg;
+  pthread_mutex_lock(&call->mu);
+  call->is_resume_posted = false;
+  pthread_mutex_unlock(&call->mu);
+  crpc_h2_resume(&call->stream);
+  call_unref(call);
+}
+
+static void on_cancel(void *arg) {
+  crpc_call *call = arg;
+  finish_with(call, CRPC_CANCELLED, "%s", "cancelled by the client");
+  crpc_h2_reset(&call->stream, 0x8 /* CANCEL */);
+  call_unref(call);
+}
+
+static void deliver_async(crpc_call *call) {
+  ProtobufCMessage *reply = NULL;
+  crpc_status st = call->status;
+  if (st.code == CRPC_OK) {
+    pthread_mutex_lock(&call->mu);
+    crpc_rmsg *m = crpc_rmsg_queue_pop(&call->received);
+    pthread_mutex_unlock(&call->mu);
+    if (m == NULL)
+      crpc_status_set(&st, CRPC_INTERNAL, "no reply message");
+    else
+      crpc_message_unpack(call->method->reply_type, m->data, m->len, NULL,
+                          &reply, &st);
+    crpc_mem_free(m);
+  }
+  crpc_unary_done_cb *done = call->done;
+  call->done = NULL;
+  done(call->done_data, reply, &st);
+  call_unref(call); /* the application's reference, held for it */
+}
+
+/* Creation, on the calling thread. */
+
+static crpc_code call_new(crpc_channel *channel,
+                          const crpc_method_desc *method,
+                          const crpc_call_opts *opts, crpc_call **out,
+                          crpc_status *status) {
+  if (channel == NULL || method == NULL)
+    return crpc_status_set(status, CRPC_INVALID_ARGUMENT,
+                           "channel and method are required");
+  crpc_call *call = crpc_mem_calloc(1, sizeof(*call));
+  if (call == NULL)
+    return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
+  atomic_init(&call->refs, 2); /* the application's and the loop's */
+  crpc_channel_ref(channel);
+  call->channel = channel;
+  call->method = method;
+  call->loop = crpc_channel_loop(channel);
+  call->deadline = crpc_call_opts_deadline(opts, crpc_now_ms());
+  call->max_recv_len = opts != NULL && opts->max_recv_len != 0
+                           ? opts->max_recv_len
+                           : crpc_channel_max_recv_len(channel);
+  if (opts != NULL) {
+    call->capture_headers = opts->capture_headers;
+    call->capture_trailers = opts->capture_trailers;
+    if (call->capture_headers != NULL)
+      crpc_metadata_clear(call->capture_headers);
+    if (call->capture_trailers != NULL)
+      crpc_metadata_clear(call->capture_trailers);
+  }
+  pthread_mutex_init(&call->mu, NULL);
+  pthread_cond_init(&call->cv, NULL);
+  crpc_bytes_init(&call->send_buf);
+  crpc_rmsg_queue_init(&call->received);
+  crpc_deframer_init(&call->deframer, call->max_recv_len);
+  crpc_arena_init(&call->arena, call->arena_block, sizeof(call->arena_block));
+  crpc_task_init(&call->start_task, on_start, call);
+  crpc_task_init(&call->resume_task, on_resume, call);
+  crpc_task_init(&call->cancel_task, on_cancel, call);
+
+  /* PROTOCOL-HTTP2.md "Requests": pseudo-headers first, then reserved
+   * headers, then custom metadata. One slot is kept for grpc-timeout. */
+  const crpc_metadata *md = opts != NULL ? opts->metadata : NULL;
+  crpc_headers *h = &call->request_headers;
+  if (crpc_headers_init(h, &call->arena,
+                        9 + crpc_headers_count_metadata(md)) != CRPC_OK)
+    goto oom;
+  const char *authority = crpc_channel_authority(channel);
+  crpc_headers_add(h, ":method", "POST", 4);
+  crpc_headers_add(h, ":scheme", "http", 4);
+  crpc_headers_add(h, ":path", method->path, strlen(method->path));
+  crpc_headers_add(h, ":authority", authority, strlen(authority));
+  crpc_headers_add(h, "te", "trailers", 8);
+  crpc_headers_add(h, "content-type", "application/grpc", 16);
+  crpc_headers_add(h, "user-agent", crpc_headers_user_agent,
+                   strlen(crpc_headers_user_agent));
+  if (crpc_headers_add_metadata(h, md) != CRPC_OK)
+    goto oom;
+  *out = call;
+  return CRPC_OK;
+
+oom:
+  atomic_store(&call->refs, 1);
+  call_unref(call);
+  return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+static void call_post_start(crpc_call *call) {
+  crpc_loop_post(call->loop, &call->start_task);
+}
+
+static void copy_status(const crpc_call *call, crpc_status *status) {
+  if (status != NULL)
+    *status = call->status;
+}
+
+CRPC_API crpc_code crpc_call_unary(crpc_channel *channel,
+                                   const crpc_method_desc *method,
+                                   const ProtobufCMessage *request,
+                                   ProtobufCMessage **reply,
+                                   const crpc_call_opts *opts,
+                                   crpc_status *status) {
+  crpc_call *call;
+  crpc_code code = call_new(channel, method, opts, &call, status);
+  if (code != CRPC_OK)
+    return code;
+  if (crpc_message_frame(request, &call->send_buf) != CRPC_OK) {
+    atomic_store(&call->refs, 1);
+    call_unref(call);
+    return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
+  }
+  call->is_send_closed = true;
+  call_post_start(call);
+
+  pthread_mutex_lock(&call->mu);
+  while (!call->is_finished)
+    pthread_cond_wait(&call->cv, &call->mu);
+  crpc_rmsg *m = crpc_rmsg_queue_pop(&call->received);
+  pthread_mutex_unlock(&call->mu);
+
+  crpc_status st = call->status;
+  if (st.code == CRPC_OK)
+    crpc_message_unpack(method->reply_type, m->data, m->len, NULL, reply, &st);
+  crpc_mem_free(m);
+  call_unref(call);
+  if (status != NULL)
+    *status = st;
+  return st.code;
+}
+
+CRPC_API crpc_code crpc_call_unary_async(crpc_channel *channel,
+                                         const crpc_method_desc *method,
+                                         const ProtobufCMessage *request,
+                                         const crpc_call_opts *opts,
+                                         crpc_unary_done_cb *done,
+                                         void *user_data) {
+  crpc_call *call;
+  crpc_code code = call_new(channel, method, opts, &call, NULL);
+  if (code != CRPC_OK)
+    return code;
+  if (crpc_message_frame(request, &call->send_buf) != CRPC_OK) {
+    atomic_store(&call->refs, 1);
+    call_unref(call);
+    return CRPC_RESOURCE_EXHAUSTED;
+  }
+  call->is_send_closed = true;
+  call->done = done;
+  call->done_data = user_data;
+  call_post_start(call);
+  return CRPC_OK;
+}
+
+CRPC_API crpc_code crpc_call_start(crpc_channel *channel,
+                                   const crpc_method_desc *method,
+                                   const crpc_call_opts *opts,
+                                   crpc_call **out) {
+  crpc_call *call;
+  crpc_code code = call_new(channel, method, opts, &call, NULL);
+  if (code != CRPC_OK)
+    return code;
+  call_post_start(call);
+  *out = call;
+  return CRPC_OK;
+}
+
+/* Asks the loop to pull newly queued bytes. Called with mu held. */
+static void post_resume(crpc_call *call) {
+  if (!call->is_data_deferred || call->is_resume_posted)
+    return;
+  call->is_resume_posted = true;
+  call->is_data_deferred = false;
+  atomic_fetch_add(&call->refs, 1);
+  crpc_loop_post(call->loop, &call->resume_task);
+}
+
+CRPC_API crpc_code crpc_call_send(crpc_call *call,
+                                  const ProtobufCMessage *msg) {
+  crpc_code code;
+  pthread_mutex_lock(&call->mu);
+  /* Flow control: wait while the peer is not taking what we queued. */
+  while (!call->is_finished &&
+         call->send_buf.len - call->send_pos >= SEND_BUFFER_LIMIT)
+    pthread_cond_wait(&call->cv, &call->mu);
+  if (call->is_finished) {
+    code = call->status.code != CRPC_OK ? call->status.code : CRPC_INTERNAL;
+  } else if (call->is_send_closed) {
+    code = CRPC_INTERNAL;
+  } else {
+    code = crpc_message_frame(msg, &call->send_buf);
+    if (code == CRPC_OK)
+      post_resume(call);
+  }
+  pthread_mutex_unlock(&call->mu);
+  return code;
+}
+
+CRPC_API crpc_code crpc_call_close_send(crpc_call *call) {
+  pthread_mutex_lock(&call->mu);
+  call->is_send_closed = true;
+  post_resume(call);
+  pthread_mutex_unlock(&call->mu);
+  return CRPC_OK;
+}
+
+CRPC_API crpc_code crpc_call_recv(crpc_call *call, ProtobufCMessage **msg) {
+  crpc_rmsg *m;
+  pthread_mutex_lock(&call->mu);
+  while ((m = crpc_rmsg_queue_pop(&call->received)) == NULL &&
+         !call->is_finished)
+    pthread_cond_wait(&call->cv, &call->mu);
+  crpc_code code = call->is_finished ? call->status.code : CRPC_OK;
+  pthread_mutex_unlock(&call->mu);
+  if (m == NULL) {
+    *msg = NULL;
+    return code;
+  }
+  crpc_status why;
+  code = crpc_message_unpack(call->method->reply_type, m->data, m->len, NULL,
+                             msg, &why);
+  crpc_mem_free(m);
+  if (code != CRPC_OK)
+    crpc_call_cancel(call);
+  return code;
+}
+
+CRPC_API crpc_code crpc_call_finish(crpc_call *call, crpc_status *status) {
+  pthread_mutex_lock(&call->mu);
+  while (!call->is_finished)
+    pthread_cond_wait(&call->cv, &call->mu);
+  crpc_rmsg_queue_clear(&call->received);
+  pthread_mutex_unlock(&call->mu);
+  copy_status(call, status);
+  return call->status.code;
+}
+
+CRPC_API void crpc_call_cancel(crpc_call *call) {
+  pthread_mutex_lock(&call->mu);
+  bool should_post = !call->is_finished && !call->is_cancel_posted;
+  call->is_cancel_posted = true;
+  pthread_mutex_unlock(&call->mu);
+  if (!should_post)
+    return;
+  atomic_fetch_add(&call->refs, 1);
+  crpc_loop_post(call->loop, &call->cancel_task);
+}
+
+CRPC_API void crpc_call_free(crpc_call *call) {
+  if (call == NULL)
+    return;
+  crpc_call_cancel(call);
+  call_unref(call);
+}

@@ -1,0 +1,77 @@
+/*
+ * call/message.c: protobuf messages in and out of gRPC frames.
+ */
+#include "call/message.h"
+
+#include <string.h>
+
+#include "base/mem.h"
+#include "wire/framing.h"
+
+crpc_code crpc_message_frame(const ProtobufCMessage *msg, crpc_bytes *out) {
+  size_t len = protobuf_c_message_get_packed_size(msg);
+  if (len > UINT32_MAX)
+    return CRPC_RESOURCE_EXHAUSTED;
+  crpc_code code = crpc_bytes_reserve(out, CRPC_FRAME_HEADER_LEN + len);
+  if (code != CRPC_OK)
+    return code;
+  uint8_t *p = out->data + out->len;
+  crpc_framing_write_header(p, false, (uint32_t)len);
+  protobuf_c_message_pack(msg, p + CRPC_FRAME_HEADER_LEN);
+  out->len += CRPC_FRAME_HEADER_LEN + len;
+  return CRPC_OK;
+}
+
+crpc_code crpc_message_unpack(const ProtobufCMessageDescriptor *desc,
+                              const uint8_t *data, size_t len,
+                              ProtobufCAllocator *alloc,
+                              ProtobufCMessage **out, crpc_status *why) {
+  ProtobufCMessage *msg = protobuf_c_message_unpack(desc, alloc, len, data);
+  if (msg == NULL)
+    /* protobuf-c reports no reason; out of memory looks the same, but
+     * malformed bytes are by far the likelier cause. */
+    return crpc_status_set(why, CRPC_INTERNAL,
+                           "error parsing %s message of %zu bytes",
+                           desc->name, len);
+  *out = msg;
+  return CRPC_OK;
+}
+
+void crpc_rmsg_queue_init(crpc_rmsg_queue *q) {
+  q->head = NULL;
+  q->tail = &q->head;
+  q->count = 0;
+}
+
+crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, const uint8_t *data,
+                               size_t len) {
+  crpc_rmsg *m = crpc_mem_malloc(sizeof(*m) + len);
+  if (m == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  m->next = NULL;
+  m->len = len;
+  if (len > 0)
+    memcpy(m->data, data, len);
+  *q->tail = m;
+  q->tail = &m->next;
+  q->count++;
+  return CRPC_OK;
+}
+
+crpc_rmsg *crpc_rmsg_queue_pop(crpc_rmsg_queue *q) {
+  crpc_rmsg *m = q->head;
+  if (m == NULL)
+    return NULL;
+  q->head = m->next;
+  if (q->head == NULL)
+    q->tail = &q->head;
+  q->count--;
+  m->next = NULL;
+  return m;
+}
+
+void crpc_rmsg_queue_clear(crpc_rmsg_queue *q) {
+  crpc_rmsg *m;
+  while ((m = crpc_rmsg_queue_pop(q)) != NULL)
+    crpc_mem_free(m);
+}

@@ -1,0 +1,46 @@
+/*
+ * call/message.h: protobuf messages in and out of gRPC frames, and the
+ * received-message queue both sides of a call share.
+ */
+#ifndef CRPC_MESSAGE_H
+#define CRPC_MESSAGE_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "base/bytes.h"
+#include "crpc/common.h"
+
+/* Appends |msg| as one Length-Prefixed-Message (uncompressed) to |out|. */
+crpc_code crpc_message_frame(const ProtobufCMessage *msg, crpc_bytes *out);
+
+/*
+ * Decodes |len| bytes as a |desc| message allocated with |alloc| (NULL for
+ * malloc). INTERNAL with a message in |why| if the bytes do not parse.
+ */
+crpc_code crpc_message_unpack(const ProtobufCMessageDescriptor *desc,
+                              const uint8_t *data, size_t len,
+                              ProtobufCAllocator *alloc,
+                              ProtobufCMessage **out, crpc_status *why);
+
+/* A received message's bytes, queued until the application reads it. */
+typedef struct crpc_rmsg {
+  struct crpc_rmsg *next;
+  size_t len;
+  uint8_t data[];
+} crpc_rmsg;
+
+typedef struct crpc_rmsg_queue {
+  crpc_rmsg *head;
+  crpc_rmsg **tail;
+  size_t count;
+} crpc_rmsg_queue;
+
+void crpc_rmsg_queue_init(crpc_rmsg_queue *q);
+/* Copies |len| bytes into a new queued message. */
+crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, const uint8_t *data,
+                               size_t len);
+/* The oldest message (the caller frees it with crpc_mem_free), or NULL. */
+crpc_rmsg *crpc_rmsg_queue_pop(crpc_rmsg_queue *q);
+void crpc_rmsg_queue_clear(crpc_rmsg_queue *q);
+
+#endif /* CRPC_MESSAGE_H */

@@ -1,0 +1,29 @@
+/*
+ * channel/channel.h: what calls need from their channel.
+ */
+#ifndef CRPC_CHANNEL_INTERNAL_H
+#define CRPC_CHANNEL_INTERNAL_H
+
+#include "crpc/channel.h"
+#include "http2/h2_conn.h"
+#include "transport/loop.h"
+
+void crpc_channel_ref(crpc_channel *channel);
+void crpc_channel_unref(crpc_channel *channel);
+
+/* The loop that runs this channel's connections and calls. */
+crpc_loop *crpc_channel_loop(const crpc_channel *channel);
+
+const char *crpc_channel_authority(const crpc_channel *channel);
+size_t crpc_channel_max_recv_len(const crpc_channel *channel);
+
+/*
+ * Loop thread: a connection to start a stream on (possibly still
+ * connecting; nghttp2 holds the stream's frames until it is up). CANCELLED
+ * when the channel is closing, UNAVAILABLE with |why| when no address can
+ * be tried.
+ */
+crpc_code crpc_channel_pick(crpc_channel *channel, crpc_h2_conn **conn,
+                            crpc_status *why);
+
+#endif /* CRPC_CHANNEL_INTERNAL_H */

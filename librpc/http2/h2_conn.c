@@ -1,0 +1,557 @@
+/*
+ * http2/h2_conn.c: an nghttp2 session on a non-blocking socket.
+ *
+ * Reads are fed to nghttp2_session_mem_recv() as they arrive. Writes are
+ * batched: anything that produces frames only marks the connection, and a
+ * before-wait task serializes every pending frame into one buffer and
+ * writes it with as few syscalls as the socket allows. Closing is deferred
+ * to the same task, so no callback ever runs on a freed connection.
+ */
+#include "http2/h2_conn.h"
+
+#include <errno.h>
+#include <nghttp2/nghttp2.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "transport/socket.h"
+
+_Static_assert(sizeof(crpc_h2_nv) == sizeof(nghttp2_nv), "nv layout");
+_Static_assert(offsetof(crpc_h2_nv, value) == offsetof(nghttp2_nv, value),
+               "nv layout");
+_Static_assert(offsetof(crpc_h2_nv, value_len) ==
+                   offsetof(nghttp2_nv, valuelen),
+               "nv layout");
+_Static_assert(offsetof(crpc_h2_nv, flags) == offsetof(nghttp2_nv, flags),
+               "nv layout");
+
+/* Frames gathered before one write(2); big enough for a few 16 KiB DATA. */
+#define WRITE_BATCH (64 * 1024)
+#define READ_CHUNK (64 * 1024)
+
+typedef enum { CONNECTING, OPEN, CLOSED } conn_state;
+
+struct crpc_h2_conn {
+  crpc_loop *loop;
+  nghttp2_session *session;
+  int fd;
+  conn_state state;
+  bool is_server;
+  bool is_draining;
+  bool service_queued;
+  crpc_io io;
+  crpc_task service; /* flush, or finish closing */
+  crpc_bytes out;    /* serialized frames not yet written */
+  size_t out_pos;
+  crpc_list streams; /* open crpc_h2_stream links */
+  size_t stream_count;
+  const crpc_h2_ops *ops;
+  const crpc_h2_conn_ops *conn_ops;
+  void *conn_owner;
+  char peer[CRPC_ADDR_TEXT_MAX];
+  char why[160]; /* why it closed */
+};
+
+static void schedule(crpc_h2_conn *conn) {
+  crpc_loop_before_wait(conn->loop, &conn->service, &conn->service_queued);
+}
+
+/* Marks the connection closed; the service task finishes the job. */
+static void fail_conn(crpc_h2_conn *conn, const char *fmt, ...)
+    CRPC_PRINTF(2, 3);
+static void fail_conn(crpc_h2_conn *conn, const char *fmt, ...) {
+  if (conn->state == CLOSED)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(conn->why, sizeof(conn->why), fmt, ap);
+  va_end(ap);
+  conn->state = CLOSED;
+  crpc_io_want(&conn->io, false, false);
+  schedule(conn);
+}
+
+static void detach(crpc_h2_stream *link) {
+  crpc_list_remove(&link->node);
+  link->conn->stream_count--;
+  link->conn = NULL;
+}
+
+static void *owner_of(nghttp2_session *session, int32_t stream_id) {
+  return nghttp2_session_get_stream_user_data(session, stream_id);
+}
+
+/* nghttp2 callbacks. */
+
+static int on_begin_headers(nghttp2_session *session,
+                            const nghttp2_frame *frame, void *user_data) {
+  crpc_h2_conn *conn = user_data;
+  if (!conn->is_server || frame->hd.type != NGHTTP2_HEADERS ||
+      frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0;
+  crpc_h2_stream *link = NULL;
+  void *owner = conn->is_draining ? NULL
+                                  : conn->conn_ops->on_stream_begin(
+                                        conn->conn_owner, conn, &link);
+  if (owner == NULL) {
+    /* RFC 9113 8.7: REFUSED_STREAM tells the client it is safe to retry. */
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                              NGHTTP2_REFUSED_STREAM);
+    return 0;
+  }
+  link->conn = conn;
+  link->owner = owner;
+  link->id = frame->hd.stream_id;
+  crpc_list_insert_tail(&conn->streams, &link->node);
+  conn->stream_count++;
+  nghttp2_session_set_stream_user_data(session, link->id, owner);
+  return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *user_data) {
+  crpc_h2_conn *conn = user_data;
+  void *owner = owner_of(session, frame->hd.stream_id);
+  if (owner != NULL)
+    conn->ops->on_header(owner, (const char *)name, namelen,
+                         (const char *)value, valuelen,
+                         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0);
+  return 0;
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user_data) {
+  crpc_h2_conn *conn = user_data;
+  bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  void *owner;
+
+  switch (frame->hd.type) {
+  case NGHTTP2_HEADERS:
+    owner = owner_of(session, frame->hd.stream_id);
+    if (owner == NULL)
+      return 0;
+    conn->ops->on_headers_done(owner, end_stream);
+    break;
+  case NGHTTP2_DATA:
+    owner = owner_of(session, frame->hd.stream_id);
+    if (owner == NULL)
+      return 0;
+    break;
+  case NGHTTP2_GOAWAY:
+    if (!conn->is_draining) {
+      conn->is_draining = true;
+      if (conn->conn_ops->on_goaway != NULL)
+        conn->conn_ops->on_goaway(conn->conn_owner, conn);
+    }
+    return 0;
+  default:
+    return 0;
+  }
+  /* The owner may have reset the stream in on_headers_done. */
+  owner = owner_of(session, frame->hd.stream_id);
+  if (end_stream && owner != NULL)
+    conn->ops->on_remote_end(owner);
+  return 0;
+}
+
+static int on_data_chunk(nghttp2_session *session, uint8_t flags,
+                         int32_t stream_id, const uint8_t *data, size_t len,
+                         void *user_data) {
+  crpc_h2_conn *conn = user_data;
+  void *owner = owner_of(session, stream_id);
+  if (owner == NULL) {
+    /* A stream we reset: give the window back so the connection flows. */
+    nghttp2_session_consume_connection(session, len);
+    return 0;
+  }
+  conn->ops->on_data(owner, data, len);
+  return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id,
+                           uint32_t error_code, void *user_data) {
+  crpc_h2_conn *conn = user_data;
+  void *owner = owner_of(session, stream_id);
+  if (owner == NULL)
+    return 0;
+  nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+  crpc_list *node;
+  for (node = conn->streams.next; node != &conn->streams; node = node->next) {
+    crpc_h2_stream *link = crpc_container_of(node, crpc_h2_stream, node);
+    if (link->id == stream_id) {
+      detach(link);
+      break;
+    }
+  }
+  conn->ops->on_close(owner, error_code, NULL);
+  return 0;
+}
+
+static ssize_t read_data(nghttp2_session *session, int32_t stream_id,
+                         uint8_t *buf, size_t length, uint32_t *data_flags,
+                         nghttp2_data_source *source, void *user_data) {
+  crpc_h2_conn *conn = user_data;
+  void *owner = owner_of(session, stream_id);
+  size_t len = 0;
+  if (owner == NULL)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  switch (conn->ops->read_data(owner, buf, length, &len)) {
+  case CRPC_H2_DATA_MORE:
+    break;
+  case CRPC_H2_DATA_DEFER:
+    return len > 0 ? (ssize_t)len : NGHTTP2_ERR_DEFERRED;
+  case CRPC_H2_DATA_END:
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    break;
+  case CRPC_H2_DATA_TRAILERS: {
+    /* nghttp2 allows submitting trailers from inside this callback. */
+    const crpc_h2_nv *nv;
+    size_t count;
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    conn->ops->get_trailers(owner, &nv, &count);
+    if (nghttp2_submit_trailer(session, stream_id, (const nghttp2_nv *)nv,
+                               count) != 0)
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    break;
+  }
+  }
+  return (ssize_t)len;
+}
+
+static nghttp2_session_callbacks *make_callbacks(void) {
+  nghttp2_session_callbacks *cbs;
+  if (nghttp2_session_callbacks_new(&cbs) != 0)
+    return NULL;
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs,
+                                                          on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs,
+                                                            on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
+                                                         on_stream_close);
+  return cbs;
+}
+
+/* Socket I/O. */
+
+static void flush(crpc_h2_conn *conn) {
+  while (conn->state == OPEN) {
+    if (conn->out_pos == conn->out.len) {
+      conn->out.len = conn->out_pos = 0;
+      while (conn->out.len < WRITE_BATCH) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(conn->session, &data);
+        if (n < 0) {
+          fail_conn(conn, "HTTP/2 error: %s", nghttp2_strerror((int)n));
+          return;
+        }
+        if (n == 0)
+          break;
+        if (crpc_bytes_append(&conn->out, data, (size_t)n) != CRPC_OK) {
+          fail_conn(conn, "out of memory");
+          return;
+        }
+      }
+      if (conn->out.len == 0)
+        break;
+    }
+    ssize_t w = write(conn->fd, conn->out.data + conn->out_pos,
+                      conn->out.len - conn->out_pos);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        crpc_io_want(&conn->io, true, true);
+        return;
+      }
+      fail_conn(conn, "write to %s failed: %s", conn->peer, strerror(errno));
+      return;
+    }
+    conn->out_pos += (size_t)w;
+  }
+  if (conn->state != OPEN)
+    return;
+  crpc_io_want(&conn->io, true, false);
+  if (!nghttp2_session_want_read(conn->session) &&
+      !nghttp2_session_want_write(conn->session))
+    fail_conn(conn, conn->is_draining ? "connection drained"
+                                      : "connection closed by HTTP/2");
+}
+
+/* Finishes closing: every stream hears of it, then the owner, then free. */
+static void finish_close(crpc_h2_conn *conn) {
+  while (!crpc_list_is_empty(&conn->streams)) {
+    crpc_h2_stream *link =
+        crpc_container_of(conn->streams.next, crpc_h2_stream, node);
+    void *owner = link->owner;
+    nghttp2_session_set_stream_user_data(conn->session, link->id, NULL);
+    detach(link);
+    conn->ops->on_close(owner, CRPC_H2_CONN_LOST, conn->why);
+  }
+  crpc_log(CRPC_LOG_DEBUG, "%s: closed: %s", conn->peer, conn->why);
+  conn->conn_ops->on_closed(conn->conn_owner, conn, conn->why);
+  crpc_io_want(&conn->io, false, false);
+  close(conn->fd);
+  nghttp2_session_del(conn->session);
+  crpc_bytes_free(&conn->out);
+  crpc_mem_free(conn);
+}
+
+static void on_service(void *arg) {
+  crpc_h2_conn *conn = arg;
+  conn->service_queued = false;
+  if (conn->state == OPEN)
+    flush(conn);
+  if (conn->state == CLOSED)
+    finish_close(conn);
+}
+
+static void on_connected(crpc_h2_conn *conn) {
+  int err = crpc_socket_connect_result(conn->fd);
+  if (err != 0) {
+    fail_conn(conn, "connect to %s failed: %s", conn->peer, strerror(err));
+    return;
+  }
+  conn->state = OPEN;
+  if (conn->conn_ops->on_ready != NULL)
+    conn->conn_ops->on_ready(conn->conn_owner, conn);
+  schedule(conn);
+}
+
+static void on_io(void *arg, bool readable, bool writable) {
+  crpc_h2_conn *conn = arg;
+  if (conn->state == CONNECTING) {
+    on_connected(conn);
+    return;
+  }
+  if (writable)
+    schedule(conn);
+  if (!readable || conn->state != OPEN)
+    return;
+  uint8_t buf[READ_CHUNK];
+  /* A few reads per wake-up, so one busy peer cannot starve the loop. */
+  for (int i = 0; i < 4 && conn->state == OPEN; i++) {
+    ssize_t n = read(conn->fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        fail_conn(conn, "read from %s failed: %s", conn->peer,
+                  strerror(errno));
+      break;
+    }
+    if (n == 0) {
+      fail_conn(conn, "connection closed by %s", conn->peer);
+      break;
+    }
+    ssize_t used = nghttp2_session_mem_recv(conn->session, buf, (size_t)n);
+    if (used < 0) {
+      /* nghttp2 queued a GOAWAY where the protocol allows one. */
+      crpc_log(CRPC_LOG_WARN, "%s: HTTP/2 protocol error: %s", conn->peer,
+               nghttp2_strerror((int)used));
+      snprintf(conn->why, sizeof(conn->why), "HTTP/2 protocol error: %s",
+               nghttp2_strerror((int)used));
+      conn->is_draining = true;
+      flush(conn);
+      fail_conn(conn, "HTTP/2 protocol error from %s: %s", conn->peer,
+                nghttp2_strerror((int)used));
+      break;
+    }
+    if ((size_t)n < sizeof(buf))
+      break;
+  }
+  schedule(conn);
+}
+
+static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop, int fd,
+                          bool is_server, const crpc_addr *peer,
+                          const crpc_h2_settings *settings,
+                          const crpc_h2_ops *ops,
+                          const crpc_h2_conn_ops *conn_ops, void *conn_owner) {
+  crpc_h2_conn *conn = crpc_mem_calloc(1, sizeof(*conn));
+  nghttp2_session_callbacks *cbs = make_callbacks();
+  nghttp2_option *opt = NULL;
+  int rc = -1;
+
+  if (conn == NULL || cbs == NULL || nghttp2_option_new(&opt) != 0)
+    goto fail;
+  /* Closed streams are kept only for the RFC 7540 priority tree, which
+   * gRPC does not use: keeping them costs ~1 MiB per busy connection. */
+  nghttp2_option_set_no_closed_streams(opt, 1);
+  /* Flow control follows the application's reads (crpc_h2_consume). */
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  rc = is_server ? nghttp2_session_server_new2(&conn->session, cbs, conn, opt)
+                 : nghttp2_session_client_new2(&conn->session, cbs, conn, opt);
+  if (rc != 0)
+    goto fail;
+
+  nghttp2_settings_entry iv[4];
+  size_t n = 0;
+  iv[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
+                                     settings->stream_window};
+  iv[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES,
+                                     1};
+  if (is_server)
+    iv[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
+                                       settings->max_concurrent_streams};
+  else
+    iv[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_PUSH, 0};
+  if (nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv, n) != 0 ||
+      nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE,
+                                            0, (int32_t)settings->conn_window))
+    goto fail;
+
+  conn->loop = loop;
+  conn->fd = fd;
+  conn->is_server = is_server;
+  conn->state = is_server ? OPEN : CONNECTING;
+  conn->ops = ops;
+  conn->conn_ops = conn_ops;
+  conn->conn_owner = conn_owner;
+  crpc_list_init(&conn->streams);
+  crpc_bytes_init(&conn->out);
+  crpc_task_init(&conn->service, on_service, conn);
+  crpc_addr_format(peer, conn->peer);
+  crpc_io_init(&conn->io, loop, fd, on_io, conn);
+  crpc_io_want(&conn->io, is_server, !is_server);
+  if (is_server)
+    schedule(conn);
+  nghttp2_session_callbacks_del(cbs);
+  nghttp2_option_del(opt);
+  *out = conn;
+  return CRPC_OK;
+
+fail:
+  if (conn != NULL && conn->session != NULL)
+    nghttp2_session_del(conn->session);
+  crpc_mem_free(conn);
+  nghttp2_session_callbacks_del(cbs);
+  nghttp2_option_del(opt);
+  return CRPC_RESOURCE_EXHAUSTED;
+}
+
+crpc_code crpc_h2_conn_connect(crpc_h2_conn **out, crpc_loop *loop,
+                               const crpc_addr *addr,
+                               const crpc_h2_settings *settings,
+                               const crpc_h2_ops *ops,
+                               const crpc_h2_conn_ops *conn_ops,
+                               void *conn_owner) {
+  int fd = crpc_socket_connect(addr);
+  if (fd < 0)
+    return CRPC_UNAVAILABLE;
+  crpc_code code =
+      conn_new(out, loop, fd, false, addr, settings, ops, conn_ops, conn_owner);
+  if (code != CRPC_OK)
+    close(fd);
+  return code;
+}
+
+crpc_code crpc_h2_conn_accept(crpc_h2_conn **out, crpc_loop *loop, int fd,
+                              const crpc_addr *peer,
+                              const crpc_h2_settings *settings,
+                              const crpc_h2_ops *ops,
+                              const crpc_h2_conn_ops *conn_ops,
+                              void *conn_owner) {
+  return conn_new(out, loop, fd, true, peer, settings, ops, conn_ops,
+                  conn_owner);
+}
+
+const char *crpc_h2_conn_peer(const crpc_h2_conn *conn) { return conn->peer; }
+
+crpc_loop *crpc_h2_conn_loop(const crpc_h2_conn *conn) { return conn->loop; }
+
+bool crpc_h2_conn_is_ready(const crpc_h2_conn *conn) {
+  return conn->state == OPEN;
+}
+
+bool crpc_h2_conn_is_draining(const crpc_h2_conn *conn) {
+  return conn->is_draining || conn->state == CLOSED;
+}
+
+size_t crpc_h2_conn_stream_count(const crpc_h2_conn *conn) {
+  return conn->stream_count;
+}
+
+static nghttp2_data_provider provider = {.read_callback = read_data};
+
+crpc_code crpc_h2_submit_request(crpc_h2_conn *conn, crpc_h2_stream *stream,
+                                 void *owner, const crpc_h2_nv *nv,
+                                 size_t count, bool has_body) {
+  if (crpc_h2_conn_is_draining(conn))
+    return CRPC_UNAVAILABLE;
+  int32_t id = nghttp2_submit_request(conn->session, NULL,
+                                      (const nghttp2_nv *)nv, count,
+                                      has_body ? &provider : NULL, owner);
+  if (id < 0)
+    return id == NGHTTP2_ERR_NOMEM ? CRPC_RESOURCE_EXHAUSTED
+                                   : CRPC_UNAVAILABLE;
+  stream->conn = conn;
+  stream->owner = owner;
+  stream->id = id;
+  crpc_list_insert_tail(&conn->streams, &stream->node);
+  conn->stream_count++;
+  schedule(conn);
+  return CRPC_OK;
+}
+
+crpc_code crpc_h2_submit_response(crpc_h2_stream *stream, const crpc_h2_nv *nv,
+                                  size_t count, bool has_body) {
+  crpc_h2_conn *conn = stream->conn;
+  if (conn == NULL || conn->state == CLOSED)
+    return CRPC_UNAVAILABLE;
+  int rc = nghttp2_submit_response(conn->session, stream->id,
+                                   (const nghttp2_nv *)nv, count,
+                                   has_body ? &provider : NULL);
+  schedule(conn);
+  return rc == 0 ? CRPC_OK : CRPC_INTERNAL;
+}
+
+void crpc_h2_resume(crpc_h2_stream *stream) {
+  if (stream->conn == NULL)
+    return;
+  nghttp2_session_resume_data(stream->conn->session, stream->id);
+  schedule(stream->conn);
+}
+
+void crpc_h2_reset(crpc_h2_stream *stream, uint32_t error) {
+  if (stream->conn == NULL)
+    return;
+  nghttp2_submit_rst_stream(stream->conn->session, NGHTTP2_FLAG_NONE,
+                            stream->id, error);
+  schedule(stream->conn);
+}
+
+void crpc_h2_consume(crpc_h2_stream *stream, size_t len) {
+  if (stream->conn == NULL || len == 0)
+    return;
+  nghttp2_session_consume(stream->conn->session, stream->id, len);
+  schedule(stream->conn);
+}
+
+void crpc_h2_conn_drain(crpc_h2_conn *conn) {
+  if (conn->state == CLOSED || conn->is_draining)
+    return;
+  conn->is_draining = true;
+  if (conn->state == CONNECTING) {
+    fail_conn(conn, "connection drained");
+    return;
+  }
+  /* RFC 9113 6.8: name the last stream we will process; those below it
+   * run to completion, and the session ends when they have. */
+  nghttp2_submit_goaway(
+      conn->session, NGHTTP2_FLAG_NONE,
+      nghttp2_session_get_last_proc_stream_id(conn->session), NGHTTP2_NO_ERROR,
+      NULL, 0);
+  schedule(conn);
+}
+
+void crpc_h2_conn_close(crpc_h2_conn *conn, const char *why) {
+  fail_conn(conn, "%s", why);
+}

@@ -1,0 +1,153 @@
+/*
+ * http2/h2_conn.h: one HTTP/2 connection over a socket, client or server.
+ *
+ * The only code that includes nghttp2. A connection moves bytes between its
+ * socket and an nghttp2 session, and reports each stream's events to the
+ * stream's owner (a call) through crpc_h2_ops. It knows nothing of gRPC
+ * beyond the HTTP/2 settings gRPC peers expect.
+ *
+ * Everything here runs on the connection's loop thread.
+ */
+#ifndef CRPC_H2_CONN_H
+#define CRPC_H2_CONN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "base/list.h"
+#include "transport/addr.h"
+#include "transport/loop.h"
+
+typedef struct crpc_h2_conn crpc_h2_conn;
+
+/* A header field to send; same layout as nghttp2_nv (checked in .c). */
+typedef struct crpc_h2_nv {
+  const char *name;
+  const char *value;
+  size_t name_len;
+  size_t value_len;
+  uint8_t flags;
+} crpc_h2_nv;
+
+#define CRPC_H2_NV(n, v) {(n), (v), sizeof(n) - 1, sizeof(v) - 1, 0}
+
+/* on_close error code when the whole connection failed (not an h2 code). */
+#define CRPC_H2_CONN_LOST 0x10000u
+
+/* What read_data reports after filling its buffer. */
+typedef enum crpc_h2_data {
+  CRPC_H2_DATA_MORE,     /* bytes copied; call again */
+  CRPC_H2_DATA_DEFER,    /* nothing now; the owner calls crpc_h2_resume() */
+  CRPC_H2_DATA_END,      /* last bytes: end the stream */
+  CRPC_H2_DATA_TRAILERS  /* last bytes: then send get_trailers() */
+} crpc_h2_data;
+
+/* A stream's link to its connection, embedded in the owner. */
+typedef struct crpc_h2_stream {
+  crpc_list node; /* in the connection's list of open streams */
+  crpc_h2_conn *conn; /* NULL once closed */
+  void *owner;
+  int32_t id;
+} crpc_h2_stream;
+
+/* Events of one stream, delivered to the owner given at the stream's start. */
+typedef struct crpc_h2_ops {
+  /*
+   * One field of a HEADERS block; |block_ends_stream| if that block carries
+   * END_STREAM (trailers, or a Trailers-Only response).
+   */
+  void (*on_header)(void *owner, const char *name, size_t name_len,
+                    const char *value, size_t value_len,
+                    bool block_ends_stream);
+  /* The HEADERS block is complete; |end_stream| if it ended the stream. */
+  void (*on_headers_done)(void *owner, bool end_stream);
+  /* A chunk of DATA payload; the owner calls crpc_h2_consume() for it. */
+  void (*on_data)(void *owner, const uint8_t *data, size_t len);
+  /* The peer half-closed (END_STREAM). */
+  void (*on_remote_end)(void *owner);
+  /* Outgoing DATA: fill up to |max| bytes of |buf|, set *len. */
+  crpc_h2_data (*read_data)(void *owner, uint8_t *buf, size_t max,
+                            size_t *len);
+  /* Trailers to send after CRPC_H2_DATA_TRAILERS. */
+  void (*get_trailers)(void *owner, const crpc_h2_nv **nv, size_t *count);
+  /*
+   * The stream is closed: |error| is the RST_STREAM code (0 for a clean
+   * close), or CRPC_H2_CONN_LOST with |why| naming the connection's fate.
+   * Last event; the stream link is already detached.
+   */
+  void (*on_close)(void *owner, uint32_t error, const char *why);
+} crpc_h2_ops;
+
+/* Events of the connection itself, for its owner (channel or server). */
+typedef struct crpc_h2_conn_ops {
+  /* Server: a request stream begins; return its owner or NULL to refuse. */
+  void *(*on_stream_begin)(void *conn_owner, crpc_h2_conn *conn,
+                           crpc_h2_stream **stream);
+  /* Client: connected and ready for streams. */
+  void (*on_ready)(void *conn_owner, crpc_h2_conn *conn);
+  /* The peer sent GOAWAY: start no more streams here. */
+  void (*on_goaway)(void *conn_owner, crpc_h2_conn *conn);
+  /* Closed; every stream got on_close. The connection frees itself after. */
+  void (*on_closed)(void *conn_owner, crpc_h2_conn *conn, const char *why);
+} crpc_h2_conn_ops;
+
+typedef struct crpc_h2_settings {
+  uint32_t max_concurrent_streams; /* server */
+  uint32_t stream_window;          /* initial per-stream receive window */
+  uint32_t conn_window;            /* connection receive window */
+} crpc_h2_settings;
+
+/*
+ * Starts a client connection to |addr| (connect in progress) or a server
+ * connection on an accepted |fd|. |ops| is used for every stream.
+ */
+crpc_code crpc_h2_conn_connect(crpc_h2_conn **out, crpc_loop *loop,
+                               const crpc_addr *addr,
+                               const crpc_h2_settings *settings,
+                               const crpc_h2_ops *ops,
+                               const crpc_h2_conn_ops *conn_ops,
+                               void *conn_owner);
+crpc_code crpc_h2_conn_accept(crpc_h2_conn **out, crpc_loop *loop, int fd,
+                              const crpc_addr *peer,
+                              const crpc_h2_settings *settings,
+                              const crpc_h2_ops *ops,
+                              const crpc_h2_conn_ops *conn_ops,
+                              void *conn_owner);
+
+/* The peer's address as text ("ipv4:127.0.0.1:5000"). */
+const char *crpc_h2_conn_peer(const crpc_h2_conn *conn);
+crpc_loop *crpc_h2_conn_loop(const crpc_h2_conn *conn);
+bool crpc_h2_conn_is_ready(const crpc_h2_conn *conn);
+/* True once closing or after GOAWAY either way: no new streams. */
+bool crpc_h2_conn_is_draining(const crpc_h2_conn *conn);
+size_t crpc_h2_conn_stream_count(const crpc_h2_conn *conn);
+
+/*
+ * Client: opens a stream with request headers. With |has_body| the DATA
+ * comes from ops->read_data. The stream link is attached on success.
+ */
+crpc_code crpc_h2_submit_request(crpc_h2_conn *conn, crpc_h2_stream *stream,
+                                 void *owner, const crpc_h2_nv *nv,
+                                 size_t count, bool has_body);
+/*
+ * Server: response headers; without |has_body| they end the stream
+ * (Trailers-Only).
+ */
+crpc_code crpc_h2_submit_response(crpc_h2_stream *stream, const crpc_h2_nv *nv,
+                                  size_t count, bool has_body);
+/* More outgoing data is ready after CRPC_H2_DATA_DEFER. */
+void crpc_h2_resume(crpc_h2_stream *stream);
+/* Resets the stream (RST_STREAM |error|); on_close follows. */
+void crpc_h2_reset(crpc_h2_stream *stream, uint32_t error);
+/* Returns |len| bytes of flow-control window to the peer. */
+void crpc_h2_consume(crpc_h2_stream *stream, size_t len);
+
+/*
+ * Graceful close: GOAWAY now, close once the open streams end. Server
+ * connections finish their streams; client connections stop taking new ones.
+ */
+void crpc_h2_conn_drain(crpc_h2_conn *conn);
+/* Closes at once: every open stream gets on_close(CRPC_H2_CONN_LOST). */
+void crpc_h2_conn_close(crpc_h2_conn *conn, const char *why);
+
+#endif /* CRPC_H2_CONN_H */

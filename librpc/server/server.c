@@ -1,0 +1,548 @@
+/*
+ * server/server.c: listeners, I/O loops and connections of a server.
+ *
+ * Loop 0 accepts and hands each connection to a loop in turn; a connection
+ * stays on its loop for life. Shutdown drains every connection with GOAWAY,
+ * waits up to the grace period, closes what is left (cancelling its calls)
+ * and waits for every handler to return.
+ */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "http2/h2_conn.h"
+#include "server/server_call.h"
+#include "transport/socket.h"
+
+#define DEFAULT_MAX_RECV_LEN (4 * 1024 * 1024)
+#define MAX_LISTENERS 16
+
+struct crpc_server_opts {
+  int io_threads;
+  int handler_threads;
+  size_t max_recv_len;
+  uint32_t max_concurrent_streams;
+};
+
+typedef struct service_entry {
+  const crpc_service_desc *desc;
+  void *handlers; /* a copy */
+  void *user_data;
+} service_entry;
+
+typedef struct listener {
+  int fd;
+  crpc_addr addr;
+  crpc_io io;
+  struct crpc_server *server;
+} listener;
+
+/* One I/O loop and the connections it owns (loop thread only). */
+typedef struct server_loop {
+  struct crpc_server *server;
+  crpc_loop *loop;
+  crpc_h2_conn **conns;
+  size_t conn_count;
+  size_t conn_cap;
+  bool is_draining;
+  crpc_task drain_task;
+  crpc_task close_task;
+} server_loop;
+
+/* An accepted socket on its way to another loop. */
+typedef struct handoff {
+  crpc_task task;
+  server_loop *sl;
+  int fd;
+  crpc_addr peer;
+} handoff;
+
+typedef enum { NEW, RUNNING, STOPPED } server_state;
+
+struct crpc_server {
+  crpc_server_opts opts;
+  server_state state;
+  service_entry *services;
+  size_t service_count;
+  crpc_server_method *methods; /* open-addressing table keyed by path */
+  size_t method_cap;           /* a power of two */
+  listener listeners[MAX_LISTENERS];
+  size_t listener_count;
+  server_loop *loops;
+  size_t loop_count;
+  size_t next_loop; /* loop 0 thread only */
+  crpc_workers *workers;
+  crpc_h2_settings settings;
+  crpc_task stop_listening_task;
+
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  size_t conn_total; /* guarded by mu */
+  atomic_size_t call_total; /* changes without mu; waiters hold mu */
+  bool is_listening; /* guarded by mu */
+};
+
+CRPC_API crpc_code crpc_server_opts_new(crpc_server_opts **out) {
+  crpc_server_opts *opts = crpc_mem_calloc(1, sizeof(*opts));
+  if (opts == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  opts->io_threads = 1;
+  opts->handler_threads = 64;
+  opts->max_recv_len = DEFAULT_MAX_RECV_LEN;
+  opts->max_concurrent_streams = 1000;
+  *out = opts;
+  return CRPC_OK;
+}
+
+CRPC_API void crpc_server_opts_free(crpc_server_opts *opts) {
+  crpc_mem_free(opts);
+}
+
+CRPC_API void crpc_server_opts_set_io_threads(crpc_server_opts *opts,
+                                              int count) {
+  opts->io_threads = count < 1 ? 1 : count;
+}
+
+CRPC_API void crpc_server_opts_set_handler_threads(crpc_server_opts *opts,
+                                                   int count) {
+  opts->handler_threads = count < 0 ? 0 : count;
+}
+
+CRPC_API void crpc_server_opts_set_max_recv_len(crpc_server_opts *opts,
+                                                size_t len) {
+  opts->max_recv_len = len;
+}
+
+CRPC_API void
+crpc_server_opts_set_max_concurrent_streams(crpc_server_opts *opts,
+                                            uint32_t count) {
+  opts->max_concurrent_streams = count;
+}
+
+CRPC_API crpc_code crpc_server_new(crpc_server **out,
+                                   const crpc_server_opts *opts) {
+  crpc_server *s = crpc_mem_calloc(1, sizeof(*s));
+  if (s == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  if (opts != NULL) {
+    s->opts = *opts;
+  } else {
+    s->opts.io_threads = 1;
+    s->opts.handler_threads = 64;
+    s->opts.max_recv_len = DEFAULT_MAX_RECV_LEN;
+    s->opts.max_concurrent_streams = 1000;
+  }
+  s->settings.max_concurrent_streams = s->opts.max_concurrent_streams;
+  s->settings.stream_window = 1024 * 1024;
+  s->settings.conn_window = 16 * 1024 * 1024;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  *out = s;
+  return CRPC_OK;
+}
+
+/* Method table: FNV-1a over the path, linear probing. */
+
+static uint32_t hash_path(const char *p, size_t len) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (uint8_t)p[i]) * 16777619u;
+  return h;
+}
+
+static bool table_put(crpc_server_method *table, size_t cap,
+                      const crpc_server_method *m) {
+  size_t len = strlen(m->desc->path);
+  for (size_t i = hash_path(m->desc->path, len) & (cap - 1);;
+       i = (i + 1) & (cap - 1)) {
+    if (table[i].desc == NULL) {
+      table[i] = *m;
+      return true;
+    }
+    if (strcmp(table[i].desc->path, m->desc->path) == 0)
+      return false;
+  }
+}
+
+const crpc_server_method *crpc_server_find_method(const crpc_server *s,
+                                                  const char *path,
+                                                  size_t len) {
+  if (s->method_cap == 0)
+    return NULL;
+  for (size_t i = hash_path(path, len) & (s->method_cap - 1);;
+       i = (i + 1) & (s->method_cap - 1)) {
+    const crpc_server_method *m = &s->methods[i];
+    if (m->desc == NULL)
+      return NULL;
+    if (strncmp(m->desc->path, path, len) == 0 && m->desc->path[len] == '\0')
+      return m;
+  }
+}
+
+static crpc_code rebuild_methods(crpc_server *s) {
+  size_t count = 0;
+  for (size_t i = 0; i < s->service_count; i++)
+    count += s->services[i].desc->method_count;
+  size_t cap = 8;
+  while (cap < count * 2)
+    cap *= 2;
+  crpc_server_method *table = crpc_mem_calloc(cap, sizeof(*table));
+  if (table == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  for (size_t i = 0; i < s->service_count; i++) {
+    const service_entry *e = &s->services[i];
+    for (size_t j = 0; j < e->desc->method_count; j++) {
+      crpc_server_method m = {&e->desc->methods[j], e->handlers, e->user_data};
+      if (!table_put(table, cap, &m)) {
+        crpc_mem_free(table);
+        return CRPC_INVALID_ARGUMENT;
+      }
+    }
+  }
+  crpc_mem_free(s->methods);
+  s->methods = table;
+  s->method_cap = cap;
+  return CRPC_OK;
+}
+
+CRPC_API crpc_code crpc_server_register(crpc_server *s,
+                                        const crpc_service_desc *service,
+                                        const void *handlers,
+                                        size_t handlers_len, void *user_data) {
+  if (s->state != NEW || service == NULL)
+    return CRPC_INVALID_ARGUMENT;
+  for (size_t i = 0; i < s->service_count; i++)
+    if (strcmp(s->services[i].desc->name, service->name) == 0)
+      return CRPC_INVALID_ARGUMENT;
+  service_entry *services = crpc_mem_realloc(
+      s->services, (s->service_count + 1) * sizeof(*services));
+  if (services == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  s->services = services;
+  void *copy = crpc_mem_malloc(handlers_len ? handlers_len : 1);
+  if (copy == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  memcpy(copy, handlers, handlers_len);
+  services[s->service_count++] = (service_entry){service, copy, user_data};
+  crpc_code code = rebuild_methods(s);
+  if (code != CRPC_OK) {
+    s->service_count--;
+    crpc_mem_free(copy);
+  }
+  return code;
+}
+
+CRPC_API crpc_code crpc_server_listen(crpc_server *s, const char *address,
+                                      int *port) {
+  crpc_status why;
+  crpc_addr addr;
+  if (s->state != NEW || s->listener_count == MAX_LISTENERS)
+    return CRPC_INVALID_ARGUMENT;
+  if (strncmp(address, "unix:", 5) == 0) {
+    const char *path = address + 5;
+    if (strncmp(path, "//", 2) == 0)
+      path += 2;
+    if (crpc_addr_unix(path, &addr) != CRPC_OK)
+      return CRPC_INVALID_ARGUMENT;
+  } else if (crpc_addr_resolve(address, NULL, &addr, 1, true, &why) == 0) {
+    crpc_log(CRPC_LOG_ERROR, "listen on %s: %s", address, why.message);
+    return why.code;
+  }
+  int fd = crpc_socket_listen(&addr, 1024);
+  if (fd < 0) {
+    crpc_log(CRPC_LOG_ERROR, "listen on %s: %s", address, strerror(-fd));
+    return CRPC_UNAVAILABLE;
+  }
+  listener *l = &s->listeners[s->listener_count++];
+  l->fd = fd;
+  l->addr = addr;
+  l->server = s;
+  if (port != NULL) {
+    if (addr.ss.ss_family == AF_INET)
+      *port = ntohs(((struct sockaddr_in *)&addr.ss)->sin_port);
+    else if (addr.ss.ss_family == AF_INET6)
+      *port = ntohs(((struct sockaddr_in6 *)&addr.ss)->sin6_port);
+    else
+      *port = 0;
+  }
+  return CRPC_OK;
+}
+
+/* Connections. */
+
+static void conn_counted(crpc_server *s, int delta) {
+  pthread_mutex_lock(&s->mu);
+  s->conn_total += (size_t)delta;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void *on_stream_begin(void *owner, crpc_h2_conn *conn,
+                             crpc_h2_stream **link) {
+  server_loop *sl = owner;
+  return crpc_server_call_new(sl->server, conn, link);
+}
+
+static void on_closed(void *owner, crpc_h2_conn *conn, const char *why) {
+  server_loop *sl = owner;
+  for (size_t i = 0; i < sl->conn_count; i++) {
+    if (sl->conns[i] == conn) {
+      sl->conns[i] = sl->conns[--sl->conn_count];
+      break;
+    }
+  }
+  conn_counted(sl->server, -1);
+}
+
+static const crpc_h2_conn_ops conn_ops = {
+    .on_stream_begin = on_stream_begin,
+    .on_closed = on_closed,
+};
+
+static void adopt(server_loop *sl, int fd, const crpc_addr *peer) {
+  crpc_h2_conn *conn;
+  if (sl->is_draining || (sl->conn_count == sl->conn_cap &&
+                          !(sl->conn_cap = sl->conn_cap ? sl->conn_cap * 2 : 16,
+                            sl->conns = crpc_mem_realloc(
+                                sl->conns, sl->conn_cap * sizeof(*sl->conns))))) {
+    close(fd);
+    return;
+  }
+  if (crpc_h2_conn_accept(&conn, sl->loop, fd, peer, &sl->server->settings,
+                          &crpc_server_call_h2_ops, &conn_ops,
+                          sl) != CRPC_OK) {
+    crpc_log(CRPC_LOG_WARN, "out of memory accepting a connection");
+    close(fd);
+    return;
+  }
+  sl->conns[sl->conn_count++] = conn;
+  conn_counted(sl->server, 1);
+}
+
+static void on_handoff(void *arg) {
+  handoff *h = arg;
+  adopt(h->sl, h->fd, &h->peer);
+  crpc_mem_free(h);
+}
+
+static void on_accept(void *arg, bool readable, bool writable) {
+  listener *l = arg;
+  crpc_server *s = l->server;
+  for (int i = 0; i < 64; i++) {
+    crpc_addr peer;
+    int fd = crpc_socket_accept(l->fd, &peer);
+    if (fd < 0) {
+      if (fd != -EAGAIN && fd != -EWOULDBLOCK && fd != -EINTR)
+        crpc_log(CRPC_LOG_WARN, "accept: %s", strerror(-fd));
+      return;
+    }
+    if (peer.ss.ss_family == AF_UNIX)
+      peer = l->addr; /* the peer of a Unix socket has no name */
+    server_loop *sl = &s->loops[s->next_loop++ % s->loop_count];
+    if (sl == &s->loops[0]) {
+      adopt(sl, fd, &peer);
+      continue;
+    }
+    handoff *h = crpc_mem_malloc(sizeof(*h));
+    if (h == NULL) {
+      close(fd);
+      continue;
+    }
+    h->sl = sl;
+    h->fd = fd;
+    h->peer = peer;
+    crpc_task_init(&h->task, on_handoff, h);
+    crpc_loop_post(sl->loop, &h->task);
+  }
+}
+
+static void on_start_listening(void *arg) {
+  crpc_server *s = arg;
+  for (size_t i = 0; i < s->listener_count; i++) {
+    listener *l = &s->listeners[i];
+    crpc_io_init(&l->io, s->loops[0].loop, l->fd, on_accept, l);
+    crpc_io_want(&l->io, true, false);
+  }
+}
+
+CRPC_API crpc_code crpc_server_start(crpc_server *s) {
+  if (s->state != NEW)
+    return CRPC_INVALID_ARGUMENT;
+  int threads = s->opts.handler_threads > 0 ? s->opts.handler_threads : 64;
+  s->loops = crpc_mem_calloc((size_t)s->opts.io_threads, sizeof(*s->loops));
+  if (s->loops == NULL ||
+      crpc_workers_new(&s->workers, threads) != CRPC_OK)
+    goto fail;
+  for (int i = 0; i < s->opts.io_threads; i++) {
+    server_loop *sl = &s->loops[i];
+    sl->server = s;
+    if (crpc_loop_new(&sl->loop) != CRPC_OK)
+      goto fail;
+    s->loop_count++;
+  }
+  s->state = RUNNING;
+  s->is_listening = true;
+  crpc_task_init(&s->stop_listening_task, on_start_listening, s);
+  crpc_loop_post(s->loops[0].loop, &s->stop_listening_task);
+  return CRPC_OK;
+
+fail:
+  for (size_t i = 0; i < s->loop_count; i++)
+    crpc_loop_free(s->loops[i].loop);
+  s->loop_count = 0;
+  crpc_mem_free(s->loops);
+  s->loops = NULL;
+  crpc_workers_free(s->workers);
+  s->workers = NULL;
+  return CRPC_RESOURCE_EXHAUSTED;
+}
+
+/* Shutdown. */
+
+static void on_stop_listening(void *arg) {
+  crpc_server *s = arg;
+  for (size_t i = 0; i < s->listener_count; i++) {
+    crpc_io_want(&s->listeners[i].io, false, false);
+    close(s->listeners[i].fd);
+  }
+  pthread_mutex_lock(&s->mu);
+  s->is_listening = false;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void on_drain(void *arg) {
+  server_loop *sl = arg;
+  sl->is_draining = true;
+  for (size_t i = 0; i < sl->conn_count; i++)
+    crpc_h2_conn_drain(sl->conns[i]);
+}
+
+static void on_close_all(void *arg) {
+  server_loop *sl = arg;
+  /* Closing calls back on_closed, which edits the array: copy first. */
+  size_t count = sl->conn_count;
+  crpc_h2_conn **conns = crpc_mem_malloc(count * sizeof(*conns) + 1);
+  if (conns == NULL)
+    return;
+  memcpy(conns, sl->conns, count * sizeof(*conns));
+  for (size_t i = 0; i < count; i++)
+    crpc_h2_conn_close(conns[i], "server shutting down");
+  crpc_mem_free(conns);
+}
+
+static void wait_until(crpc_server *s, int64_t deadline, bool (*done)(crpc_server *)) {
+  pthread_mutex_lock(&s->mu);
+  while (!done(s)) {
+    if (deadline == CRPC_DEADLINE_NONE) {
+      pthread_cond_wait(&s->cv, &s->mu);
+      continue;
+    }
+    int64_t left = deadline - crpc_now_ms();
+    if (left <= 0)
+      break;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += left / 1000;
+    ts.tv_nsec += (left % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+static bool no_listeners(crpc_server *s) { return !s->is_listening; }
+static bool no_conns(crpc_server *s) { return s->conn_total == 0; }
+static bool no_calls(crpc_server *s) { return atomic_load(&s->call_total) == 0; }
+
+CRPC_API void crpc_server_shutdown(crpc_server *s, int64_t grace_ms) {
+  if (s->state != RUNNING)
+    return;
+  s->state = STOPPED;
+  int64_t deadline = crpc_now_ms() + (grace_ms > 0 ? grace_ms : 0);
+  crpc_task_init(&s->stop_listening_task, on_stop_listening, s);
+  crpc_loop_post(s->loops[0].loop, &s->stop_listening_task);
+  wait_until(s, CRPC_DEADLINE_NONE, no_listeners);
+  for (size_t i = 0; i < s->loop_count; i++) {
+    crpc_task_init(&s->loops[i].drain_task, on_drain, &s->loops[i]);
+    crpc_loop_post(s->loops[i].loop, &s->loops[i].drain_task);
+  }
+  wait_until(s, deadline, no_conns);
+  for (size_t i = 0; i < s->loop_count; i++) {
+    crpc_task_init(&s->loops[i].close_task, on_close_all, &s->loops[i]);
+    crpc_loop_post(s->loops[i].loop, &s->loops[i].close_task);
+  }
+  /* Closed connections cancel their calls; handlers notice and return. */
+  wait_until(s, CRPC_DEADLINE_NONE, no_conns);
+  wait_until(s, CRPC_DEADLINE_NONE, no_calls);
+  crpc_workers_free(s->workers);
+  s->workers = NULL;
+  for (size_t i = 0; i < s->loop_count; i++) {
+    crpc_loop_free(s->loops[i].loop);
+    crpc_mem_free(s->loops[i].conns);
+  }
+  s->loop_count = 0;
+}
+
+CRPC_API void crpc_server_free(crpc_server *s) {
+  if (s == NULL)
+    return;
+  crpc_server_shutdown(s, 0);
+  if (s->state == NEW)
+    for (size_t i = 0; i < s->listener_count; i++)
+      close(s->listeners[i].fd);
+  for (size_t i = 0; i < s->service_count; i++)
+    crpc_mem_free(s->services[i].handlers);
+  crpc_mem_free(s->services);
+  crpc_mem_free(s->methods);
+  crpc_mem_free(s->loops);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  crpc_mem_free(s);
+}
+
+size_t crpc_server_max_recv_len(const crpc_server *s) {
+  return s->opts.max_recv_len;
+}
+
+crpc_workers *crpc_server_workers(const crpc_server *s) { return s->workers; }
+
+bool crpc_server_runs_inline(const crpc_server *s) {
+  return s->opts.handler_threads == 0;
+}
+
+void crpc_server_call_opened(crpc_server *s) {
+  atomic_fetch_add_explicit(&s->call_total, 1, memory_order_relaxed);
+}
+
+void crpc_server_call_freed(crpc_server *s) {
+  /* Only the last call takes the lock, to wake a waiting shutdown. */
+  if (atomic_fetch_sub_explicit(&s->call_total, 1, memory_order_acq_rel) != 1)
+    return;
+  pthread_mutex_lock(&s->mu);
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+bool crpc_server_has_service(const crpc_server *s, const char *name,
+                             size_t len) {
+  for (size_t i = 0; i < s->service_count; i++) {
+    const char *n = s->services[i].desc->name;
+    if (strncmp(n, name, len) == 0 && n[len] == '\0')
+      return true;
+  }
+  return false;
+}

@@ -1,0 +1,36 @@
+/*
+ * server/server.h: what server calls need from their server.
+ */
+#ifndef CRPC_SERVER_INTERNAL_H
+#define CRPC_SERVER_INTERNAL_H
+
+#include "crpc/server.h"
+#include "server/workers.h"
+
+/* A registered method with its service's handler table. */
+typedef struct crpc_server_method {
+  const crpc_method_desc *desc;
+  const void *handlers;
+  void *user_data;
+} crpc_server_method;
+
+/* The method served at |path|, or NULL. Any thread, once running. */
+const crpc_server_method *crpc_server_find_method(const crpc_server *server,
+                                                  const char *path,
+                                                  size_t len);
+
+size_t crpc_server_max_recv_len(const crpc_server *server);
+crpc_workers *crpc_server_workers(const crpc_server *server);
+/* True when unary handlers run on the I/O thread. */
+bool crpc_server_runs_inline(const crpc_server *server);
+
+/* Live calls are counted so that shutdown can wait for their handlers. */
+void crpc_server_call_opened(crpc_server *server);
+void crpc_server_call_freed(crpc_server *server);
+
+
+
+/* True if some registered service is named |name| (|len| bytes). */
+bool crpc_server_has_service(const crpc_server *server, const char *name,
+                             size_t len);
+#endif /* CRPC_SERVER_INTERNAL_H */

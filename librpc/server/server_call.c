@@ -1,0 +1,691 @@
+/*
+ * server/server_call.c: the server side of an RPC.
+ *
+ * The loop thread parses the request headers, collects request messages and
+ * dispatches the handler: to a worker thread, or, for unary methods on a
+ * server that asked for it, inline. The handler's reply and status come
+ * back to the loop as one posted task that submits headers, DATA and
+ * trailers together, or a Trailers-Only response for an early error.
+ *
+ * References: the stream holds one until it closes, the handler one from
+ * dispatch until its completion has been handed to HTTP/2, and each task
+ * posted to the loop one until it ran.
+ */
+#include "server/server_call.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "call/call_opts.h"
+#include "call/headers.h"
+#include "call/message.h"
+#include "wire/framing.h"
+#include "wire/metadata.h"
+#include "wire/status.h"
+#include "wire/timeout.h"
+
+#define SEND_BUFFER_LIMIT (1024 * 1024)
+#define RST_NO_ERROR 0x0
+#define RST_CANCEL 0x8
+
+struct crpc_server_call {
+  atomic_int refs;
+  crpc_server *server;
+  crpc_loop *loop;
+  const crpc_server_method *method;
+  crpc_h2_stream stream;
+  atomic_bool is_cancelled;
+  int64_t deadline;
+  const char *path;
+  const char *peer;
+  crpc_metadata *metadata; /* request metadata, NULL if none */
+  crpc_call_opts opts;     /* for outbound calls: carries the deadline */
+
+  /* Request parsing, loop thread only. */
+  bool is_post;
+  bool has_grpc_content_type;
+  bool has_bad_timeout;
+  const char *bad_encoding;
+  bool is_dispatched;
+  bool is_answered_early;
+  size_t messages_received;
+  const uint8_t *request_bytes; /* unary request, in the arena */
+  size_t request_len;
+  crpc_deframer deframer;
+  crpc_timer timer;
+  bool is_timer_armed;
+  bool is_response_started;
+  crpc_headers response;
+
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  /* Guarded by mu. */
+  crpc_rmsg_queue received; /* streaming requests */
+  bool is_remote_ended;
+  crpc_bytes send_buf;
+  size_t send_pos;
+  bool is_data_deferred;
+  bool is_flush_posted;
+  bool is_handler_done;
+  crpc_status status;
+  crpc_metadata *headers_out;
+  crpc_metadata *trailers_out;
+
+  crpc_task run_task;
+  crpc_task flush_task;
+  crpc_arena arena;
+  _Alignas(16) uint8_t arena_block[1024];
+};
+
+static bool has_single_request(const crpc_server_call *call) {
+  crpc_method_kind kind = call->method->desc->kind;
+  return kind == CRPC_METHOD_UNARY || kind == CRPC_METHOD_SERVER_STREAMING;
+}
+
+static void call_unref(crpc_server_call *call) {
+  if (atomic_fetch_sub_explicit(&call->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  crpc_server *server = call->server;
+  crpc_rmsg_queue_clear(&call->received);
+  crpc_bytes_free(&call->send_buf);
+  crpc_deframer_free(&call->deframer);
+  crpc_metadata_free(call->metadata);
+  crpc_metadata_free(call->headers_out);
+  crpc_metadata_free(call->trailers_out);
+  crpc_metadata_free(call->opts.metadata);
+  crpc_arena_free(&call->arena);
+  pthread_mutex_destroy(&call->mu);
+  pthread_cond_destroy(&call->cv);
+  crpc_mem_free(call);
+  crpc_server_call_freed(server);
+}
+
+static void cancel(crpc_server_call *call) {
+  atomic_store(&call->is_cancelled, true);
+  pthread_mutex_lock(&call->mu);
+  pthread_cond_broadcast(&call->cv);
+  pthread_mutex_unlock(&call->mu);
+}
+
+/* Response side (loop thread). */
+
+static crpc_code add_status_headers(crpc_server_call *call, crpc_headers *h) {
+  if (crpc_headers_add_status(h, &call->status) != CRPC_OK ||
+      crpc_headers_add_metadata(h, call->trailers_out) != CRPC_OK)
+    return CRPC_RESOURCE_EXHAUSTED;
+  return CRPC_OK;
+}
+
+/*
+ * Answers before (or without) a handler: Trailers-Only for gRPC errors
+ * (PROTOCOL-HTTP2.md), or a bare HTTP status for requests that are not
+ * gRPC at all.
+ */
+static void answer_early(crpc_server_call *call, int http_status,
+                         crpc_code code, const char *fmt, ...)
+    CRPC_PRINTF(4, 5);
+static void answer_early(crpc_server_call *call, int http_status,
+                         crpc_code code, const char *fmt, ...) {
+  crpc_headers h;
+  va_list ap;
+  char msg[CRPC_STATUS_MESSAGE_MAX];
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  call->is_answered_early = true;
+  pthread_mutex_lock(&call->mu);
+  call->is_handler_done = true;
+  crpc_status_set(&call->status, code, "%s", msg);
+  pthread_mutex_unlock(&call->mu);
+  if (crpc_headers_init(&h, &call->arena,
+                        5 + crpc_headers_count_metadata(call->trailers_out)) !=
+      CRPC_OK)
+    goto reset;
+  const char *status = http_status == 415   ? "415"
+                       : http_status == 405 ? "405"
+                                            : "200";
+  crpc_headers_add(&h, ":status", status, 3);
+  crpc_headers_add(&h, "content-type", "application/grpc", 16);
+  if (add_status_headers(call, &h) != CRPC_OK)
+    goto reset;
+  crpc_log(CRPC_LOG_DEBUG, "%s %s: %s: %s", call->peer,
+           call->path != NULL ? call->path : "?", crpc_code_name(code), msg);
+  if (crpc_h2_submit_response(&call->stream, h.nv, h.count, false) != CRPC_OK)
+    goto reset;
+  call->is_response_started = true;
+  if (!call->is_remote_ended)
+    /* RFC 9113 8.1: the response is complete; stop the request body. */
+    crpc_h2_reset(&call->stream, RST_NO_ERROR);
+  return;
+
+reset:
+  crpc_h2_reset(&call->stream, 0x2 /* INTERNAL_ERROR */);
+}
+
+/* Submits headers, or resumes DATA, for what the handler produced. */
+static void flush_response(crpc_server_call *call) {
+  if (call->stream.conn == NULL || call->is_answered_early)
+    return;
+  if (call->is_response_started) {
+    crpc_h2_resume(&call->stream);
+    return;
+  }
+  pthread_mutex_lock(&call->mu);
+  bool trailers_only = call->is_handler_done && call->send_buf.len == 0 &&
+                       call->status.code != CRPC_OK;
+  pthread_mutex_unlock(&call->mu);
+  crpc_headers *h = &call->response;
+  size_t md = crpc_headers_count_metadata(call->headers_out) +
+              crpc_headers_count_metadata(call->trailers_out);
+  if (crpc_headers_init(h, &call->arena, 4 + md) != CRPC_OK)
+    goto reset;
+  crpc_headers_add(h, ":status", "200", 3);
+  crpc_headers_add(h, "content-type", "application/grpc", 16);
+  if (crpc_headers_add_metadata(h, call->headers_out) != CRPC_OK)
+    goto reset;
+  if (trailers_only && add_status_headers(call, h) != CRPC_OK)
+    goto reset;
+  if (crpc_h2_submit_response(&call->stream, h->nv, h->count,
+                              !trailers_only) != CRPC_OK)
+    goto reset;
+  call->is_response_started = true;
+  return;
+
+reset:
+  crpc_h2_reset(&call->stream, 0x2 /* INTERNAL_ERROR */);
+}
+
+static void on_flush(void *arg) {
+  crpc_server_call *call = arg;
+  pthread_mutex_lock(&call->mu);
+  call->is_flush_posted = false;
+  bool is_done = call->is_handler_done;
+  pthread_mutex_unlock(&call->mu);
+  flush_response(call);
+  if (is_done && call->is_timer_armed) {
+    crpc_timer_stop(&call->timer);
+    call->is_timer_armed = false;
+  }
+  call_unref(call);
+}
+
+/* Asks the loop to send what was queued. Called with mu held. */
+static void post_flush(crpc_server_call *call) {
+  if (call->is_flush_posted)
+    return;
+  call->is_flush_posted = true;
+  atomic_fetch_add(&call->refs, 1);
+  crpc_loop_post(call->loop, &call->flush_task);
+}
+
+/* The handler. */
+
+static void run_handler(void *arg) {
+  crpc_server_call *call = arg;
+  const crpc_method_desc *desc = call->method->desc;
+  ProtobufCMessage *request = NULL, *reply = NULL;
+  ProtobufCAllocator alloc;
+  crpc_status why = {CRPC_OK, ""};
+  crpc_code code = CRPC_OK;
+
+  /* Requests decode into the call's arena: nothing to free one by one. */
+  crpc_arena_pb_allocator(&call->arena, &alloc);
+  if (has_single_request(call))
+    crpc_message_unpack(desc->request_type, call->request_bytes,
+                        call->request_len, &alloc, &request, &why);
+  if (why.code == CRPC_OK && (desc->kind == CRPC_METHOD_UNARY ||
+                              desc->kind == CRPC_METHOD_CLIENT_STREAMING)) {
+    reply = crpc_arena_alloc(&call->arena, desc->reply_type->sizeof_message);
+    if (reply == NULL)
+      crpc_status_set(&why, CRPC_RESOURCE_EXHAUSTED, "out of memory");
+    else
+      protobuf_c_message_init(desc->reply_type, reply);
+  }
+  if (why.code == CRPC_OK)
+    code = desc->invoke(call, call->method->handlers, call->method->user_data,
+                        request, reply);
+
+  pthread_mutex_lock(&call->mu);
+  if (why.code == CRPC_OK) {
+    if (code == CRPC_OK && reply != NULL &&
+        crpc_message_frame(reply, &call->send_buf) != CRPC_OK)
+      crpc_status_set(&why, CRPC_RESOURCE_EXHAUSTED, "out of memory");
+    else if (call->status.code == code)
+      why = call->status; /* keeps crpc_server_call_fail()'s message */
+    else
+      why.code = code;
+  }
+  call->status = why;
+  call->is_handler_done = true;
+  if (crpc_loop_is_current(call->loop)) {
+    pthread_mutex_unlock(&call->mu);
+    flush_response(call);
+    call_unref(call); /* the handler's reference */
+    return;
+  }
+  post_flush(call);
+  pthread_mutex_unlock(&call->mu);
+  call_unref(call); /* the handler's reference; the flush task holds one */
+}
+
+static void dispatch(crpc_server_call *call) {
+  call->is_dispatched = true;
+  atomic_fetch_add(&call->refs, 1); /* the handler's */
+  if (call->method->desc->kind == CRPC_METHOD_UNARY &&
+      crpc_server_runs_inline(call->server))
+    run_handler(call);
+  else
+    crpc_workers_run(crpc_server_workers(call->server), &call->run_task);
+}
+
+/* Stream events (loop thread). */
+
+static void on_header(void *owner, const char *name, size_t name_len,
+                      const char *value, size_t value_len,
+                      bool block_ends_stream) {
+  crpc_server_call *call = owner;
+#define IS(lit) (name_len == sizeof(lit) - 1 && memcmp(name, lit, name_len) == 0)
+  if (IS(":method")) {
+    call->is_post = value_len == 4 && memcmp(value, "POST", 4) == 0;
+  } else if (IS(":path")) {
+    char *path = crpc_arena_alloc(&call->arena, value_len + 1);
+    if (path != NULL) {
+      memcpy(path, value, value_len);
+      path[value_len] = '\0';
+      call->path = path;
+    }
+  } else if (IS("content-type")) {
+    call->has_grpc_content_type =
+        crpc_headers_is_grpc_content_type(value, value_len);
+  } else if (IS("grpc-timeout")) {
+    int64_t timeout_ms;
+    if (crpc_timeout_parse(value, value_len, &timeout_ms))
+      call->deadline = crpc_now_ms() + timeout_ms;
+    else
+      call->has_bad_timeout = true;
+  } else if (IS("grpc-encoding")) {
+    if (!(value_len == 8 && memcmp(value, "identity", 8) == 0)) {
+      char *enc = crpc_arena_alloc(&call->arena, value_len + 1);
+      if (enc != NULL) {
+        memcpy(enc, value, value_len);
+        enc[value_len] = '\0';
+      }
+      call->bad_encoding = enc != NULL ? enc : "?";
+    }
+  } else if (name[0] != ':' &&
+             !crpc_metadata_key_is_reserved(name, name_len)) {
+    if (call->metadata == NULL && crpc_metadata_new(&call->metadata) != CRPC_OK)
+      return;
+    crpc_metadata_add_wire(call->metadata, name, name_len, value, value_len);
+  }
+#undef IS
+}
+
+static void on_deadline(void *arg) {
+  crpc_server_call *call = arg;
+  call->is_timer_armed = false;
+  cancel(call);
+  if (!call->is_response_started)
+    answer_early(call, 200, CRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+  else
+    crpc_h2_reset(&call->stream, RST_CANCEL);
+}
+
+static void unknown_method(crpc_server_call *call) {
+  /* Name the missing part, as grpc-go does. */
+  const char *path = call->path != NULL ? call->path : "";
+  const char *slash = path[0] == '/' ? strchr(path + 1, '/') : NULL;
+  if (slash == NULL) {
+    answer_early(call, 200, CRPC_UNIMPLEMENTED, "malformed method name \"%s\"",
+                 path);
+    return;
+  }
+  size_t svc_len = (size_t)(slash - path - 1);
+  if (crpc_server_has_service(call->server, path + 1, svc_len))
+    answer_early(call, 200, CRPC_UNIMPLEMENTED,
+                 "unknown method %s for service %.*s", slash + 1,
+                 (int)svc_len, path + 1);
+  else
+    answer_early(call, 200, CRPC_UNIMPLEMENTED, "unknown service %.*s",
+                 (int)svc_len, path + 1);
+}
+
+static void on_headers_done(void *owner, bool end_stream) {
+  crpc_server_call *call = owner;
+  if (call->is_dispatched || call->is_answered_early || call->method != NULL)
+    return; /* request trailers: nothing in them for us */
+  if (!call->is_post) {
+    answer_early(call, 405, CRPC_UNIMPLEMENTED, "gRPC requires POST");
+    return;
+  }
+  if (!call->has_grpc_content_type) {
+    /* PROTOCOL-HTTP2.md: 415 keeps non-gRPC clients from reading a gRPC
+     * error as success. */
+    answer_early(call, 415, CRPC_INTERNAL, "invalid gRPC content-type");
+    return;
+  }
+  call->method = crpc_server_find_method(
+      call->server, call->path != NULL ? call->path : "",
+      call->path != NULL ? strlen(call->path) : 0);
+  if (call->method == NULL) {
+    unknown_method(call);
+    return;
+  }
+  if (call->bad_encoding != NULL) {
+    /* grpc doc/compression.md: an encoding we lack is UNIMPLEMENTED. */
+    answer_early(call, 200, CRPC_UNIMPLEMENTED,
+                 "grpc-encoding %s is not supported", call->bad_encoding);
+    return;
+  }
+  if (call->has_bad_timeout) {
+    answer_early(call, 200, CRPC_INTERNAL, "malformed grpc-timeout");
+    return;
+  }
+  if (call->deadline != CRPC_DEADLINE_NONE) {
+    if (call->deadline <= crpc_now_ms()) {
+      answer_early(call, 200, CRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+      return;
+    }
+    call->opts.deadline = call->deadline;
+    crpc_timer_init(&call->timer, call->loop, on_deadline, call);
+    crpc_timer_start_at(&call->timer, call->deadline);
+    call->is_timer_armed = true;
+  }
+  if (!has_single_request(call))
+    dispatch(call); /* streaming requests: the handler reads as they come */
+}
+
+static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
+                            bool compressed) {
+  crpc_server_call *call = user_data;
+  if (compressed) {
+    answer_early(call, 200, CRPC_INTERNAL,
+                 "compressed message without grpc-encoding");
+    return CRPC_INTERNAL;
+  }
+  call->messages_received++;
+  if (has_single_request(call)) {
+    if (call->messages_received > 1) {
+      /* grpc doc/statuscodes.md: a second request message on a method
+       * that takes one is UNIMPLEMENTED. */
+      answer_early(call, 200, CRPC_UNIMPLEMENTED,
+                   "more than one request message for %s", call->path);
+      return CRPC_UNIMPLEMENTED;
+    }
+    call->request_bytes = crpc_arena_memdup(&call->arena, msg, len ? len : 1);
+    call->request_len = len;
+    return call->request_bytes != NULL ? CRPC_OK : CRPC_RESOURCE_EXHAUSTED;
+  }
+  pthread_mutex_lock(&call->mu);
+  crpc_code code = crpc_rmsg_queue_push(&call->received, msg, len);
+  pthread_cond_broadcast(&call->cv);
+  pthread_mutex_unlock(&call->mu);
+  return code;
+}
+
+static void on_data(void *owner, const uint8_t *data, size_t len) {
+  crpc_server_call *call = owner;
+  crpc_status why;
+  crpc_h2_consume(&call->stream, len);
+  if (call->is_answered_early || call->method == NULL ||
+      call->deframer.failed != CRPC_OK)
+    return;
+  if (crpc_deframer_feed(&call->deframer, data, len, on_message, call, &why) ==
+          CRPC_OK ||
+      call->is_answered_early)
+    return;
+  if (call->is_dispatched) {
+    cancel(call);
+    crpc_h2_reset(&call->stream, RST_CANCEL);
+  } else {
+    answer_early(call, 200, why.code, "%s", why.message);
+  }
+}
+
+static void on_remote_end(void *owner) {
+  crpc_server_call *call = owner;
+  pthread_mutex_lock(&call->mu);
+  call->is_remote_ended = true;
+  pthread_cond_broadcast(&call->cv);
+  pthread_mutex_unlock(&call->mu);
+  if (call->is_answered_early || call->is_dispatched || call->method == NULL)
+    return;
+  if (!crpc_deframer_is_idle(&call->deframer)) {
+    answer_early(call, 200, CRPC_INTERNAL, "request ended inside a message");
+    return;
+  }
+  if (call->messages_received == 0) {
+    answer_early(call, 200, CRPC_UNIMPLEMENTED,
+                 "no request message for %s", call->path);
+    return;
+  }
+  dispatch(call);
+}
+
+static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
+                              size_t *len) {
+  crpc_server_call *call = owner;
+  crpc_h2_data result;
+  pthread_mutex_lock(&call->mu);
+  size_t n = call->send_buf.len - call->send_pos;
+  if (n > max)
+    n = max;
+  memcpy(buf, call->send_buf.data + call->send_pos, n);
+  call->send_pos += n;
+  if (call->send_pos == call->send_buf.len) {
+    call->send_buf.len = call->send_pos = 0;
+    result = call->is_handler_done ? CRPC_H2_DATA_TRAILERS
+                                   : CRPC_H2_DATA_DEFER;
+    pthread_cond_broadcast(&call->cv); /* a writer may wait for room */
+  } else {
+    result = CRPC_H2_DATA_MORE;
+  }
+  pthread_mutex_unlock(&call->mu);
+  *len = n;
+  return result;
+}
+
+static void get_trailers(void *owner, const crpc_h2_nv **nv, size_t *count) {
+  crpc_server_call *call = owner;
+  crpc_headers h;
+  *nv = NULL;
+  *count = 0;
+  if (crpc_headers_init(&h, &call->arena,
+                        2 + crpc_headers_count_metadata(call->trailers_out)) !=
+          CRPC_OK ||
+      add_status_headers(call, &h) != CRPC_OK)
+    return;
+  *nv = h.nv;
+  *count = h.count;
+}
+
+static void on_close(void *owner, uint32_t error, const char *why) {
+  crpc_server_call *call = owner;
+  if (call->is_timer_armed) {
+    crpc_timer_stop(&call->timer);
+    call->is_timer_armed = false;
+  }
+  pthread_mutex_lock(&call->mu);
+  bool is_done = call->is_handler_done;
+  pthread_mutex_unlock(&call->mu);
+  if (!is_done)
+    cancel(call); /* the client went away before the answer */
+  call_unref(call);
+}
+
+const crpc_h2_ops crpc_server_call_h2_ops = {
+    .on_header = on_header,
+    .on_headers_done = on_headers_done,
+    .on_data = on_data,
+    .on_remote_end = on_remote_end,
+    .read_data = read_data,
+    .get_trailers = get_trailers,
+    .on_close = on_close,
+};
+
+void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
+                           crpc_h2_stream **link) {
+  crpc_server_call *call = crpc_mem_calloc(1, sizeof(*call));
+  if (call == NULL)
+    return NULL;
+  crpc_server_call_opened(server);
+  atomic_init(&call->refs, 1); /* the stream's */
+  atomic_init(&call->is_cancelled, false);
+  call->server = server;
+  call->loop = crpc_h2_conn_loop(conn);
+  call->deadline = CRPC_DEADLINE_NONE;
+  crpc_call_opts_init(&call->opts);
+  pthread_mutex_init(&call->mu, NULL);
+  pthread_cond_init(&call->cv, NULL);
+  crpc_rmsg_queue_init(&call->received);
+  crpc_bytes_init(&call->send_buf);
+  crpc_deframer_init(&call->deframer, crpc_server_max_recv_len(server));
+  crpc_arena_init(&call->arena, call->arena_block, sizeof(call->arena_block));
+  crpc_task_init(&call->run_task, run_handler, call);
+  crpc_task_init(&call->flush_task, on_flush, call);
+  call->peer = crpc_arena_strdup(&call->arena, crpc_h2_conn_peer(conn));
+  if (call->peer == NULL)
+    call->peer = "";
+  *link = &call->stream;
+  return call;
+}
+
+/* The handler's API. */
+
+CRPC_API void *crpc_server_call_alloc(crpc_server_call *call, size_t len) {
+  return crpc_arena_alloc(&call->arena, len);
+}
+
+CRPC_API char *crpc_server_call_strdup(crpc_server_call *call, const char *s) {
+  return crpc_arena_strdup(&call->arena, s);
+}
+
+CRPC_API crpc_code crpc_server_call_fail(crpc_server_call *call,
+                                         crpc_code code, const char *fmt,
+                                         ...) {
+  va_list ap;
+  char msg[CRPC_STATUS_MESSAGE_MAX];
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  pthread_mutex_lock(&call->mu);
+  crpc_status_set(&call->status, code, "%s", msg);
+  pthread_mutex_unlock(&call->mu);
+  return code;
+}
+
+/* Handlers get a list either way; one shared empty list serves all. */
+static crpc_metadata *empty_metadata;
+static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
+
+static void make_empty_metadata(void) { crpc_metadata_new(&empty_metadata); }
+
+CRPC_API const crpc_metadata *
+crpc_server_call_metadata(const crpc_server_call *call) {
+  if (call->metadata != NULL)
+    return call->metadata;
+  pthread_once(&empty_once, make_empty_metadata);
+  return empty_metadata;
+}
+
+static crpc_code add_out(crpc_server_call *call, crpc_metadata **md,
+                         const char *key, const void *value, size_t len) {
+  crpc_code code = CRPC_OK;
+  pthread_mutex_lock(&call->mu);
+  if (*md == NULL)
+    code = crpc_metadata_new(md);
+  if (code == CRPC_OK)
+    code = crpc_metadata_add(*md, key, value, len);
+  pthread_mutex_unlock(&call->mu);
+  return code;
+}
+
+CRPC_API crpc_code crpc_server_call_add_header(crpc_server_call *call,
+                                               const char *key,
+                                               const void *value,
+                                               size_t value_len) {
+  if (call->is_response_started)
+    return CRPC_INVALID_ARGUMENT; /* headers are already on the wire */
+  return add_out(call, &call->headers_out, key, value, value_len);
+}
+
+CRPC_API crpc_code crpc_server_call_add_trailer(crpc_server_call *call,
+                                                const char *key,
+                                                const void *value,
+                                                size_t value_len) {
+  return add_out(call, &call->trailers_out, key, value, value_len);
+}
+
+CRPC_API int64_t crpc_server_call_deadline(const crpc_server_call *call) {
+  return call->deadline;
+}
+
+CRPC_API bool crpc_server_call_is_cancelled(const crpc_server_call *call) {
+  return atomic_load(&call->is_cancelled);
+}
+
+CRPC_API const char *crpc_server_call_path(const crpc_server_call *call) {
+  return call->path;
+}
+
+CRPC_API const char *crpc_server_call_peer(const crpc_server_call *call) {
+  return call->peer;
+}
+
+CRPC_API const crpc_call_opts *crpc_server_call_opts(crpc_server_call *call) {
+  return &call->opts;
+}
+
+static crpc_code cancelled_code(const crpc_server_call *call) {
+  return call->deadline != CRPC_DEADLINE_NONE &&
+                 crpc_now_ms() >= call->deadline
+             ? CRPC_DEADLINE_EXCEEDED
+             : CRPC_CANCELLED;
+}
+
+CRPC_API crpc_code crpc_server_call_read(crpc_server_call *call,
+                                         ProtobufCMessage **msg) {
+  crpc_rmsg *m;
+  crpc_status why;
+  *msg = NULL;
+  pthread_mutex_lock(&call->mu);
+  while ((m = crpc_rmsg_queue_pop(&call->received)) == NULL &&
+         !call->is_remote_ended && !atomic_load(&call->is_cancelled))
+    pthread_cond_wait(&call->cv, &call->mu);
+  pthread_mutex_unlock(&call->mu);
+  if (m == NULL)
+    return atomic_load(&call->is_cancelled) ? cancelled_code(call) : CRPC_OK;
+  crpc_code code = crpc_message_unpack(call->method->desc->request_type,
+                                       m->data, m->len, NULL, msg, &why);
+  crpc_mem_free(m);
+  if (code != CRPC_OK)
+    crpc_server_call_fail(call, code, "%s", why.message);
+  return code;
+}
+
+CRPC_API crpc_code crpc_server_call_write(crpc_server_call *call,
+                                          const ProtobufCMessage *msg) {
+  crpc_code code;
+  pthread_mutex_lock(&call->mu);
+  while (!atomic_load(&call->is_cancelled) &&
+         call->send_buf.len - call->send_pos >= SEND_BUFFER_LIMIT)
+    pthread_cond_wait(&call->cv, &call->mu);
+  if (atomic_load(&call->is_cancelled)) {
+    code = cancelled_code(call);
+  } else {
+    code = crpc_message_frame(msg, &call->send_buf);
+    if (code == CRPC_OK)
+      post_flush(call);
+  }
+  pthread_mutex_unlock(&call->mu);
+  return code;
+}
