@@ -1,0 +1,70 @@
+/* base/mem.c: allocation wrappers with a failure-injection hook for tests. */
+#include "base/mem.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Allocations left before failing, or -1 when injection is off. Read with a
+ * relaxed load so that production code pays one plain load per allocation.
+ */
+static atomic_long fail_countdown = -1;
+
+void crpc_mem_fail_after(long count) {
+  atomic_store_explicit(&fail_countdown, count < 0 ? -1 : count,
+                        memory_order_relaxed);
+}
+
+static int should_fail(void) {
+  long left = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+
+  if (left < 0)
+    return 0;
+  if (left == 0)
+    return 1;
+  atomic_store_explicit(&fail_countdown, left - 1, memory_order_relaxed);
+  return 0;
+}
+
+void *crpc_mem_malloc(size_t n) {
+  if (should_fail())
+    return NULL;
+  /* malloc(0) may return NULL, which callers would take for OOM. */
+  return malloc(n ? n : 1);
+}
+
+void *crpc_mem_calloc(size_t count, size_t n) {
+  if (should_fail())
+    return NULL;
+  return calloc(count ? count : 1, n ? n : 1);
+}
+
+void *crpc_mem_realloc(void *p, size_t n) {
+  if (should_fail())
+    return NULL;
+  return realloc(p, n ? n : 1);
+}
+
+void crpc_mem_free(void *p) { free(p); }
+
+char *crpc_mem_strndup(const char *s, size_t n) {
+  size_t len = strnlen(s, n);
+  char *copy = crpc_mem_malloc(len + 1);
+
+  if (copy == NULL)
+    return NULL;
+  memcpy(copy, s, len);
+  copy[len] = '\0';
+  return copy;
+}
+
+char *crpc_mem_strdup(const char *s) {
+  size_t len = strlen(s);
+  char *copy = crpc_mem_malloc(len + 1);
+
+  if (copy == NULL)
+    return NULL;
+  memcpy(copy, s, len + 1);
+  return copy;
+}
