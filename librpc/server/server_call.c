@@ -33,7 +33,6 @@
 #include "wire/timeout.h"
 
 #define SEND_BUFFER_LIMIT (1024 * 1024)
-#define RST_NO_ERROR 0x0
 #define RST_CANCEL 0x8
 
 struct crpc_server_call {
@@ -161,10 +160,10 @@ static void answer_early(crpc_server_call *call, int http_status,
            call->path != NULL ? call->path : "?", crpc_code_name(code), msg);
   if (crpc_h2_submit_response(&call->stream, h.nv, h.count, false) != CRPC_OK)
     goto reset;
+  /* Any request body still coming is consumed and dropped; a gRPC client
+   * that sees the status stops sending. (A RST_STREAM here could overtake
+   * the response in nghttp2's queue.) */
   call->is_response_started = true;
-  if (!call->is_remote_ended)
-    /* RFC 9113 8.1: the response is complete; stop the request body. */
-    crpc_h2_reset(&call->stream, RST_NO_ERROR);
   return;
 
 reset:
