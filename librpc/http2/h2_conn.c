@@ -309,7 +309,9 @@ static void on_service(void *arg) {
   conn->service_queued = false;
   if (conn->state == OPEN)
     flush(conn);
-  if (conn->state == CLOSED)
+  /* A flush that failed queued this task again: close on that run, since
+   * the loop still holds the task. */
+  if (conn->state == CLOSED && !conn->service_queued)
     finish_close(conn);
 }
 

@@ -1,0 +1,110 @@
+/*
+ * tests/integration/test_server.c: the crpctest.Test service in a process.
+ *
+ *   test_server [--listen=ADDR] [--max_recv_len=N] [--inline]
+ *
+ * Prints "listening on ADDR:PORT" once serving; SIGTERM shuts down
+ * gracefully (5 s grace), SIGINT at once.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "testsvc.crpc.h"
+
+static atomic_int cancelled_seen;
+
+static bool sleep_watching(crpc_server_call *call, int ms) {
+  for (int slept = 0; slept < ms; slept += 5) {
+    if (crpc_server_call_is_cancelled(call))
+      return true;
+    nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+  }
+  return crpc_server_call_is_cancelled(call);
+}
+
+static crpc_code echo_metadata(crpc_server_call *call) {
+  const crpc_metadata *md = crpc_server_call_metadata(call);
+  const char *key, *value;
+  size_t len;
+  for (size_t i = 0; crpc_metadata_at(md, i, &key, &value, &len); i++) {
+    if (crpc_server_call_add_header(call, key, value, len) != CRPC_OK ||
+        crpc_server_call_add_trailer(call, key, value, len) != CRPC_OK)
+      return crpc_server_call_fail(call, CRPC_INTERNAL, "cannot echo %s", key);
+  }
+  return CRPC_OK;
+}
+
+static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
+                     Crpctest__Answer *answer, void *user_data) {
+  if (ask->sleep_ms > 0 && sleep_watching(call, ask->sleep_ms)) {
+    atomic_fetch_add(&cancelled_seen, 1);
+    answer->was_cancelled = true;
+    return CRPC_CANCELLED;
+  }
+  if (ask->echo_metadata && echo_metadata(call) != CRPC_OK)
+    return CRPC_INTERNAL;
+  if (ask->code != 0)
+    return crpc_server_call_fail(call, (crpc_code)ask->code, "%s",
+                                 ask->message);
+  answer->payload = ask->payload; /* the request outlives the reply */
+  return CRPC_OK;
+}
+
+static crpc_code stats(crpc_server_call *call, const Crpctest__Ask *ask,
+                       Crpctest__Answer *answer, void *user_data) {
+  char *text = crpc_server_call_alloc(call, 16);
+  if (text == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  int n = snprintf(text, 16, "%d", atomic_load(&cancelled_seen));
+  answer->payload.data = (uint8_t *)text;
+  answer->payload.len = (size_t)n;
+  return CRPC_OK;
+}
+
+int main(int argc, char **argv) {
+  const char *listen = "127.0.0.1:0";
+  crpc_server_opts *opts;
+  crpc_server *server;
+  int port = 0;
+
+  if (crpc_server_opts_new(&opts) != CRPC_OK)
+    return 1;
+  for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "--listen=", 9) == 0)
+      listen = argv[i] + 9;
+    else if (strncmp(argv[i], "--max_recv_len=", 15) == 0)
+      crpc_server_opts_set_max_recv_len(opts, strtoul(argv[i] + 15, NULL, 10));
+    else if (strcmp(argv[i], "--inline") == 0)
+      crpc_server_opts_set_handler_threads(opts, 0);
+  }
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+  static const Crpctest__Test_Handlers handlers = {.run = run, .stats = stats};
+  if (crpc_server_new(&server, opts) != CRPC_OK ||
+      crpctest__test__register_handlers(server, &handlers, NULL) != CRPC_OK ||
+      crpc_server_listen(server, listen, &port) != CRPC_OK ||
+      crpc_server_start(server) != CRPC_OK) {
+    fprintf(stderr, "test_server: cannot serve on %s\n", listen);
+    return 1;
+  }
+  crpc_server_opts_free(opts);
+  if (strncmp(listen, "unix:", 5) == 0)
+    printf("listening on %s\n", listen);
+  else
+    printf("listening on port %d\n", port);
+  fflush(stdout);
+
+  int sig;
+  sigwait(&sigs, &sig);
+  crpc_server_shutdown(server, sig == SIGTERM ? 5000 : 0);
+  crpc_server_free(server);
+  return 0;
+}
