@@ -77,6 +77,10 @@ struct crpc_call {
   crpc_task cancel_task;
   bool is_cancel_posted; /* guarded by mu */
   size_t messages_received;
+  size_t window_held;        /* received bytes not yet given back */
+  bool is_window_held;       /* guarded by mu */
+  bool is_window_posted;     /* guarded by mu */
+  crpc_task window_task;
 
   crpc_unary_done_cb *done; /* async unary only */
   void *done_data;
@@ -193,12 +197,42 @@ static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
   return code;
 }
 
+/* Streamed replies are read one by one: pace the window to the reader. */
+static bool is_paced(const crpc_call *call) {
+  return call->method->kind == CRPC_METHOD_SERVER_STREAMING ||
+         call->method->kind == CRPC_METHOD_BIDI_STREAMING;
+}
+
+static void on_window(void *arg) {
+  crpc_call *call = arg;
+  pthread_mutex_lock(&call->mu);
+  call->is_window_posted = false;
+  pthread_mutex_unlock(&call->mu);
+  crpc_h2_consume(&call->stream, call->window_held);
+  call->window_held = 0;
+  call_unref(call);
+}
+
+/* After the application took a message: reopen a held window. Holds mu. */
+static void maybe_reopen_window(crpc_call *call) {
+  if (!call->is_window_held || call->is_window_posted ||
+      call->received.bytes >= CRPC_RECV_QUEUE_LIMIT)
+    return;
+  call->is_window_held = false;
+  call->is_window_posted = true;
+  atomic_fetch_add(&call->refs, 1);
+  crpc_loop_post(call->loop, &call->window_task);
+}
+
 static void on_data(void *owner, const uint8_t *data, size_t len) {
   crpc_call *call = owner;
   crpc_status why;
-  crpc_h2_consume(&call->stream, len);
-  if (call->deframer.failed != CRPC_OK)
+  call->window_held += len;
+  if (call->deframer.failed != CRPC_OK) {
+    crpc_h2_consume(&call->stream, call->window_held);
+    call->window_held = 0;
     return;
+  }
   if (crpc_deframer_feed(&call->deframer, data, len, on_message, call, &why) !=
       CRPC_OK) {
     if (why.code == CRPC_INTERNAL && why.message[0] == '\0')
@@ -206,6 +240,16 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
                       "compressed message without grpc-encoding");
     finish(call, &why);
     crpc_h2_reset(&call->stream, 0x8 /* CANCEL */);
+    return;
+  }
+  pthread_mutex_lock(&call->mu);
+  bool hold = is_paced(call) && !call->is_finished &&
+              call->received.bytes >= CRPC_RECV_QUEUE_LIMIT;
+  call->is_window_held = hold;
+  pthread_mutex_unlock(&call->mu);
+  if (!hold) {
+    crpc_h2_consume(&call->stream, call->window_held);
+    call->window_held = 0;
   }
 }
 
@@ -219,7 +263,8 @@ static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
   size_t n = call->send_buf.len - call->send_pos;
   if (n > max)
     n = max;
-  memcpy(buf, call->send_buf.data + call->send_pos, n);
+  if (n > 0) /* send_buf.data may be NULL */
+    memcpy(buf, call->send_buf.data + call->send_pos, n);
   call->send_pos += n;
   if (call->send_pos == call->send_buf.len) {
     call->send_buf.len = call->send_pos = 0;
@@ -411,6 +456,7 @@ static crpc_code call_new(crpc_channel *channel,
   crpc_task_init(&call->start_task, on_start, call);
   crpc_task_init(&call->resume_task, on_resume, call);
   crpc_task_init(&call->cancel_task, on_cancel, call);
+  crpc_task_init(&call->window_task, on_window, call);
 
   /* PROTOCOL-HTTP2.md "Requests": pseudo-headers first, then reserved
    * headers, then custom metadata. One slot is kept for grpc-timeout. */
@@ -563,6 +609,8 @@ CRPC_API crpc_code crpc_call_recv(crpc_call *call, ProtobufCMessage **msg) {
          !call->is_finished)
     pthread_cond_wait(&call->cv, &call->mu);
   crpc_code code = call->is_finished ? call->status.code : CRPC_OK;
+  if (m != NULL)
+    maybe_reopen_window(call);
   pthread_mutex_unlock(&call->mu);
   if (m == NULL) {
     *msg = NULL;

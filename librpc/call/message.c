@@ -41,6 +41,7 @@ void crpc_rmsg_queue_init(crpc_rmsg_queue *q) {
   q->head = NULL;
   q->tail = &q->head;
   q->count = 0;
+  q->bytes = 0;
 }
 
 crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, const uint8_t *data,
@@ -55,6 +56,7 @@ crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, const uint8_t *data,
   *q->tail = m;
   q->tail = &m->next;
   q->count++;
+  q->bytes += len;
   return CRPC_OK;
 }
 
@@ -66,6 +68,7 @@ crpc_rmsg *crpc_rmsg_queue_pop(crpc_rmsg_queue *q) {
   if (q->head == NULL)
     q->tail = &q->head;
   q->count--;
+  q->bytes -= m->len;
   m->next = NULL;
   return m;
 }

@@ -33,7 +33,16 @@ typedef struct crpc_rmsg_queue {
   crpc_rmsg *head;
   crpc_rmsg **tail;
   size_t count;
+  size_t bytes; /* sum of the queued messages' lengths */
 } crpc_rmsg_queue;
+
+/*
+ * Receive flow control for streams the application reads one message at a
+ * time: past this many unread bytes the HTTP/2 window stays closed until
+ * the application catches up, so a slow reader holds back the writer
+ * instead of buffering without bound.
+ */
+#define CRPC_RECV_QUEUE_LIMIT (1024 * 1024)
 
 void crpc_rmsg_queue_init(crpc_rmsg_queue *q);
 /* Copies |len| bytes into a new queued message. */

@@ -77,13 +77,24 @@ static void fail_conn(crpc_h2_conn *conn, const char *fmt, ...) {
 }
 
 static void detach(crpc_h2_stream *link) {
+  /* The connection window must not shrink for good because a stream died
+   * with data its owner never read. */
+  if (link->unconsumed > 0 && link->conn->state != CLOSED)
+    nghttp2_session_consume_connection(link->conn->session, link->unconsumed);
+  link->unconsumed = 0;
   crpc_list_remove(&link->node);
   link->conn->stream_count--;
   link->conn = NULL;
 }
 
-static void *owner_of(nghttp2_session *session, int32_t stream_id) {
+/* nghttp2 keeps each open stream's link as its user data. */
+static crpc_h2_stream *link_of(nghttp2_session *session, int32_t stream_id) {
   return nghttp2_session_get_stream_user_data(session, stream_id);
+}
+
+static void *owner_of(nghttp2_session *session, int32_t stream_id) {
+  crpc_h2_stream *link = link_of(session, stream_id);
+  return link != NULL ? link->owner : NULL;
 }
 
 /* nghttp2 callbacks. */
@@ -107,9 +118,10 @@ static int on_begin_headers(nghttp2_session *session,
   link->conn = conn;
   link->owner = owner;
   link->id = frame->hd.stream_id;
+  link->unconsumed = 0;
   crpc_list_insert_tail(&conn->streams, &link->node);
   conn->stream_count++;
-  nghttp2_session_set_stream_user_data(session, link->id, owner);
+  nghttp2_session_set_stream_user_data(session, link->id, link);
   return 0;
 }
 
@@ -164,31 +176,26 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags,
                          int32_t stream_id, const uint8_t *data, size_t len,
                          void *user_data) {
   crpc_h2_conn *conn = user_data;
-  void *owner = owner_of(session, stream_id);
-  if (owner == NULL) {
+  crpc_h2_stream *link = link_of(session, stream_id);
+  if (link == NULL) {
     /* A stream we reset: give the window back so the connection flows. */
     nghttp2_session_consume_connection(session, len);
     return 0;
   }
-  conn->ops->on_data(owner, data, len);
+  link->unconsumed += len;
+  conn->ops->on_data(link->owner, data, len);
   return 0;
 }
 
 static int on_stream_close(nghttp2_session *session, int32_t stream_id,
                            uint32_t error_code, void *user_data) {
   crpc_h2_conn *conn = user_data;
-  void *owner = owner_of(session, stream_id);
-  if (owner == NULL)
+  crpc_h2_stream *link = link_of(session, stream_id);
+  if (link == NULL)
     return 0;
+  void *owner = link->owner;
   nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-  crpc_list *node;
-  for (node = conn->streams.next; node != &conn->streams; node = node->next) {
-    crpc_h2_stream *link = crpc_container_of(node, crpc_h2_stream, node);
-    if (link->id == stream_id) {
-      detach(link);
-      break;
-    }
-  }
+  detach(link);
   conn->ops->on_close(owner, error_code, NULL);
   return 0;
 }
@@ -490,13 +497,14 @@ crpc_code crpc_h2_submit_request(crpc_h2_conn *conn, crpc_h2_stream *stream,
     return CRPC_UNAVAILABLE;
   int32_t id = nghttp2_submit_request(conn->session, NULL,
                                       (const nghttp2_nv *)nv, count,
-                                      has_body ? &provider : NULL, owner);
+                                      has_body ? &provider : NULL, stream);
   if (id < 0)
     return id == NGHTTP2_ERR_NOMEM ? CRPC_RESOURCE_EXHAUSTED
                                    : CRPC_UNAVAILABLE;
   stream->conn = conn;
   stream->owner = owner;
   stream->id = id;
+  stream->unconsumed = 0;
   crpc_list_insert_tail(&conn->streams, &stream->node);
   conn->stream_count++;
   schedule(conn);
@@ -533,6 +541,7 @@ void crpc_h2_reset(crpc_h2_stream *stream, uint32_t error) {
 void crpc_h2_consume(crpc_h2_stream *stream, size_t len) {
   if (stream->conn == NULL || len == 0)
     return;
+  stream->unconsumed -= len < stream->unconsumed ? len : stream->unconsumed;
   nghttp2_session_consume(stream->conn->session, stream->id, len);
   schedule(stream->conn);
 }

@@ -48,6 +48,7 @@ typedef struct crpc_h2_stream {
   crpc_h2_conn *conn; /* NULL once closed */
   void *owner;
   int32_t id;
+  size_t unconsumed; /* DATA bytes received and not yet consumed */
 } crpc_h2_stream;
 
 /* Events of one stream, delivered to the owner given at the stream's start. */

@@ -435,7 +435,8 @@ static void on_close_all(void *arg) {
   crpc_h2_conn **conns = crpc_mem_malloc(count * sizeof(*conns) + 1);
   if (conns == NULL)
     return;
-  memcpy(conns, sl->conns, count * sizeof(*conns));
+  if (count > 0)
+    memcpy(conns, sl->conns, count * sizeof(*conns));
   for (size_t i = 0; i < count; i++)
     crpc_h2_conn_close(conns[i], "server shutting down");
   crpc_mem_free(conns);

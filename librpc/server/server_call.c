@@ -80,6 +80,10 @@ struct crpc_server_call {
 
   crpc_task run_task;
   crpc_task flush_task;
+  size_t window_held;    /* loop: received bytes not yet given back */
+  bool is_window_held;   /* guarded by mu */
+  bool is_window_posted; /* guarded by mu */
+  crpc_task window_task;
   crpc_arena arena;
   _Alignas(16) uint8_t arena_block[1024];
 };
@@ -431,16 +435,54 @@ static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
   return code;
 }
 
+static void give_back_window(crpc_server_call *call) {
+  crpc_h2_consume(&call->stream, call->window_held);
+  call->window_held = 0;
+}
+
+static void on_window(void *arg) {
+  crpc_server_call *call = arg;
+  pthread_mutex_lock(&call->mu);
+  call->is_window_posted = false;
+  pthread_mutex_unlock(&call->mu);
+  give_back_window(call);
+  call_unref(call);
+}
+
+/* After the handler took a message: reopen a held window. Holds mu. */
+static void maybe_reopen_window(crpc_server_call *call) {
+  if (!call->is_window_held || call->is_window_posted ||
+      call->received.bytes >= CRPC_RECV_QUEUE_LIMIT)
+    return;
+  call->is_window_held = false;
+  call->is_window_posted = true;
+  atomic_fetch_add(&call->refs, 1);
+  crpc_loop_post(call->loop, &call->window_task);
+}
+
 static void on_data(void *owner, const uint8_t *data, size_t len) {
   crpc_server_call *call = owner;
   crpc_status why;
-  crpc_h2_consume(&call->stream, len);
+  call->window_held += len;
   if (call->is_answered_early || call->method == NULL ||
-      call->deframer.failed != CRPC_OK)
+      call->deframer.failed != CRPC_OK) {
+    give_back_window(call); /* dropped unread */
     return;
-  if (crpc_deframer_feed(&call->deframer, data, len, on_message, call, &why) ==
-          CRPC_OK ||
-      call->is_answered_early)
+  }
+  crpc_code code =
+      crpc_deframer_feed(&call->deframer, data, len, on_message, call, &why);
+  if (code == CRPC_OK && !has_single_request(call)) {
+    /* Streamed requests: the handler's reads pace the window. */
+    pthread_mutex_lock(&call->mu);
+    bool hold = call->received.bytes >= CRPC_RECV_QUEUE_LIMIT;
+    call->is_window_held = hold;
+    pthread_mutex_unlock(&call->mu);
+    if (!hold)
+      give_back_window(call);
+    return;
+  }
+  give_back_window(call);
+  if (code == CRPC_OK || call->is_answered_early)
     return;
   if (call->is_dispatched) {
     cancel(call);
@@ -478,7 +520,8 @@ static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
   size_t n = call->send_buf.len - call->send_pos;
   if (n > max)
     n = max;
-  memcpy(buf, call->send_buf.data + call->send_pos, n);
+  if (n > 0) /* send_buf.data may be NULL */
+    memcpy(buf, call->send_buf.data + call->send_pos, n);
   call->send_pos += n;
   if (call->send_pos == call->send_buf.len) {
     call->send_buf.len = call->send_pos = 0;
@@ -551,6 +594,7 @@ void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
   crpc_arena_init(&call->arena, call->arena_block, sizeof(call->arena_block));
   crpc_task_init(&call->run_task, run_handler, call);
   crpc_task_init(&call->flush_task, on_flush, call);
+  crpc_task_init(&call->window_task, on_window, call);
   call->peer = crpc_arena_strdup(&call->arena, crpc_h2_conn_peer(conn));
   if (call->peer == NULL)
     call->peer = "";
@@ -660,6 +704,8 @@ CRPC_API crpc_code crpc_server_call_read(crpc_server_call *call,
   while ((m = crpc_rmsg_queue_pop(&call->received)) == NULL &&
          !call->is_remote_ended && !atomic_load(&call->is_cancelled))
     pthread_cond_wait(&call->cv, &call->mu);
+  if (m != NULL)
+    maybe_reopen_window(call);
   pthread_mutex_unlock(&call->mu);
   if (m == NULL)
     return atomic_load(&call->is_cancelled) ? cancelled_code(call) : CRPC_OK;
