@@ -189,8 +189,8 @@ static crpc_code inflate_all(crpc_encoding e, const uint8_t *in, size_t len,
       }
     }
     zs.next_out = out->data + out->len;
-    zs.avail_out = clamp(out->cap - out->len < room ? out->cap - out->len
-                                                    : room);
+    zs.avail_out =
+        clamp(out->cap - out->len < room ? out->cap - out->len : room);
     r = inflate(&zs, Z_NO_FLUSH);
     out->len = (size_t)(zs.next_out - out->data);
     if (out->len - start > max_len) {

@@ -69,12 +69,12 @@ crpc_code crpc_compress(crpc_encoding e, const uint8_t *in, size_t len,
  * exactly one complete gzip member or zlib stream; an empty input
  * decompresses to nothing, as in grpc-core. Identity appends a copy; a
  * message with Compressed-Flag 1 but no encoding other than identity is the
- * caller's to reject (doc/compression.md "Test cases"). On failure |out| keeps its
- * previous contents and |why| (NULL ok) says why.
- * Returns OK; RESOURCE_EXHAUSTED when out of memory or when the output would
- * exceed |max_len| ("decompressed message larger than max (more than M vs.
- * M)", the real size being unknown); INTERNAL for corrupt, truncated or trailing input, or an |e| that is
- * not one of the three encodings.
+ * caller's to reject (doc/compression.md "Test cases"). On failure |out| keeps
+ * its previous contents and |why| (NULL ok) says why. Returns OK;
+ * RESOURCE_EXHAUSTED when out of memory or when the output would exceed
+ * |max_len| ("decompressed message larger than max (more than M vs. M)", the
+ * real size being unknown); INTERNAL for corrupt, truncated or trailing input,
+ * or an |e| that is not one of the three encodings.
  */
 crpc_code crpc_decompress(crpc_encoding e, const uint8_t *in, size_t len,
                           size_t max_len, crpc_bytes *out, crpc_status *why);
