@@ -47,6 +47,14 @@ CRPC_API void crpc_call_opts_set_max_recv_len(crpc_call_opts *opts,
                                               size_t len);
 
 /*
+ * Compresses request messages with |encoding|: "identity" (the default),
+ * "gzip" or "deflate" (grpc doc/compression.md). A server without it
+ * answers UNIMPLEMENTED. INVALID_ARGUMENT for other names.
+ */
+CRPC_API crpc_code crpc_call_opts_set_compression(crpc_call_opts *opts,
+                                                  const char *encoding);
+
+/*
  * Asks calls made with |opts| to store the server's response headers and
  * trailers in |headers| and |trailers| (either may be NULL). The lists are
  * cleared at the call's start and filled by the time the call has finished;
@@ -112,6 +120,12 @@ CRPC_API crpc_code crpc_call_start(crpc_channel *channel,
  * closed. Returns the call's final code if the call has already ended.
  */
 CRPC_API crpc_code crpc_call_send(crpc_call *call, const ProtobufCMessage *msg);
+
+/*
+ * With compression set in the call's options, turns it off (or back on)
+ * for the messages sent from now on. Compression is on by default.
+ */
+CRPC_API void crpc_call_set_send_compression(crpc_call *call, bool enabled);
 
 /* Half-closes: tells the server no more messages follow. */
 CRPC_API crpc_code crpc_call_close_send(crpc_call *call);

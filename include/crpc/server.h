@@ -147,6 +147,25 @@ CRPC_API const char *crpc_server_call_peer(const crpc_server_call *call);
 CRPC_API const crpc_call_opts *crpc_server_call_opts(crpc_server_call *call);
 
 /*
+ * Compresses reply messages with |encoding| ("identity", "gzip",
+ * "deflate") if the client accepts it, else sends them uncompressed, as
+ * gRPC servers do. Call before the first write. INVALID_ARGUMENT for other
+ * names or once the response has started.
+ */
+CRPC_API crpc_code crpc_server_call_set_compression(crpc_server_call *call,
+                                                    const char *encoding);
+
+/* Turns reply compression off (or back on) for the next messages written. */
+CRPC_API void crpc_server_call_set_send_compression(crpc_server_call *call,
+                                                    bool enabled);
+
+/*
+ * Whether the request message (unary and server-streaming methods) or the
+ * message last returned by crpc_server_call_read() came compressed.
+ */
+CRPC_API bool crpc_server_call_was_compressed(const crpc_server_call *call);
+
+/*
  * Streaming, inside handlers of streaming methods. crpc_server_call_read()
  * waits for the next request message: CRPC_OK with *msg set (the caller's,
  * free with protobuf_c_message_free_unpacked()), CRPC_OK with *msg NULL once

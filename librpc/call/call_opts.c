@@ -3,6 +3,8 @@
  */
 #include "call/call_opts.h"
 
+#include <string.h>
+
 #include "base/mem.h"
 
 void crpc_call_opts_init(crpc_call_opts *opts) {
@@ -11,6 +13,7 @@ void crpc_call_opts_init(crpc_call_opts *opts) {
   opts->max_recv_len = 0;
   opts->capture_headers = NULL;
   opts->capture_trailers = NULL;
+  opts->compression = CRPC_ENCODING_IDENTITY;
   if (opts->metadata != NULL)
     crpc_metadata_clear(opts->metadata);
 }
@@ -72,4 +75,13 @@ int64_t crpc_call_opts_deadline(const crpc_call_opts *opts, int64_t now) {
   if (opts->timeout_ms >= 0 && now + opts->timeout_ms < deadline)
     deadline = now + opts->timeout_ms;
   return deadline;
+}
+
+CRPC_API crpc_code crpc_call_opts_set_compression(crpc_call_opts *opts,
+                                                  const char *encoding) {
+  crpc_encoding e = crpc_encoding_parse(encoding, strlen(encoding));
+  if (e == CRPC_ENCODING_UNKNOWN)
+    return CRPC_INVALID_ARGUMENT;
+  opts->compression = e;
+  return CRPC_OK;
 }

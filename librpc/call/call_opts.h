@@ -5,6 +5,7 @@
 #define CRPC_CALL_OPTS_H
 
 #include "crpc/call.h"
+#include "wire/compress.h"
 
 struct crpc_call_opts {
   int64_t timeout_ms; /* < 0: none */
@@ -13,6 +14,7 @@ struct crpc_call_opts {
   crpc_metadata *metadata; /* NULL until the first add */
   crpc_metadata *capture_headers;  /* borrowed */
   crpc_metadata *capture_trailers; /* borrowed */
+  crpc_encoding compression;       /* for request messages */
 };
 
 /* The absolute deadline a call started now gets from |opts| (NULL ok). */

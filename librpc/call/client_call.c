@@ -81,6 +81,11 @@ struct crpc_call {
   bool is_window_held;       /* guarded by mu */
   bool is_window_posted;     /* guarded by mu */
   crpc_task window_task;
+  crpc_encoding send_encoding;
+  bool is_send_compressed;    /* guarded by mu */
+  crpc_encoding recv_encoding; /* loop: the response's grpc-encoding */
+  crpc_bytes inflated;         /* loop: scratch for decompression */
+  crpc_status recv_error;      /* loop: why a received message failed */
 
   crpc_unary_done_cb *done; /* async unary only */
   void *done_data;
@@ -94,6 +99,7 @@ static void call_unref(crpc_call *call) {
     return;
   crpc_rmsg_queue_clear(&call->received);
   crpc_bytes_free(&call->send_buf);
+  crpc_bytes_free(&call->inflated);
   crpc_deframer_free(&call->deframer);
   crpc_arena_free(&call->arena);
   pthread_mutex_destroy(&call->mu);
@@ -161,6 +167,10 @@ static void on_header(void *owner, const char *name, size_t name_len,
     }
     return;
   }
+  if (name_len == 13 && memcmp(name, "grpc-encoding", 13) == 0) {
+    call->recv_encoding = crpc_encoding_parse(value, value_len);
+    return;
+  }
   if (name_len == 12 && memcmp(name, "grpc-message", 12) == 0) {
     /* Never fails: bad escapes stay literal (PROTOCOL-HTTP2.md). */
     char decoded[CRPC_STATUS_MESSAGE_MAX];
@@ -187,11 +197,15 @@ static void on_headers_done(void *owner, bool end_stream) {
 static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
                             bool compressed) {
   crpc_call *call = user_data;
-  if (compressed)
-    return CRPC_INTERNAL; /* we never offer an encoding */
+  crpc_code code =
+      crpc_message_inflate(call->recv_encoding, compressed, &msg, &len,
+                           call->max_recv_len, &call->inflated,
+                           &call->recv_error);
+  if (code != CRPC_OK)
+    return code;
   call->messages_received++;
   pthread_mutex_lock(&call->mu);
-  crpc_code code = crpc_rmsg_queue_push(&call->received, msg, len);
+  code = crpc_rmsg_queue_push(&call->received, msg, len, compressed);
   pthread_cond_broadcast(&call->cv);
   pthread_mutex_unlock(&call->mu);
   return code;
@@ -233,11 +247,11 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
     call->window_held = 0;
     return;
   }
+  why.code = CRPC_OK;
   if (crpc_deframer_feed(&call->deframer, data, len, on_message, call, &why) !=
       CRPC_OK) {
-    if (why.code == CRPC_INTERNAL && why.message[0] == '\0')
-      crpc_status_set(&why, CRPC_INTERNAL,
-                      "compressed message without grpc-encoding");
+    if (why.code == CRPC_OK) /* on_message failed and said why */
+      why = call->recv_error;
     finish(call, &why);
     crpc_h2_reset(&call->stream, 0x8 /* CANCEL */);
     return;
@@ -457,13 +471,17 @@ static crpc_code call_new(crpc_channel *channel,
   crpc_task_init(&call->resume_task, on_resume, call);
   crpc_task_init(&call->cancel_task, on_cancel, call);
   crpc_task_init(&call->window_task, on_window, call);
+  crpc_bytes_init(&call->inflated);
+  call->send_encoding =
+      opts != NULL ? opts->compression : CRPC_ENCODING_IDENTITY;
+  call->is_send_compressed = call->send_encoding != CRPC_ENCODING_IDENTITY;
 
   /* PROTOCOL-HTTP2.md "Requests": pseudo-headers first, then reserved
    * headers, then custom metadata. One slot is kept for grpc-timeout. */
   const crpc_metadata *md = opts != NULL ? opts->metadata : NULL;
   crpc_headers *h = &call->request_headers;
   if (crpc_headers_init(h, &call->arena,
-                        9 + crpc_headers_count_metadata(md)) != CRPC_OK)
+                        11 + crpc_headers_count_metadata(md)) != CRPC_OK)
     goto oom;
   const char *authority = crpc_channel_authority(channel);
   crpc_headers_add(h, ":method", "POST", 4);
@@ -474,6 +492,12 @@ static crpc_code call_new(crpc_channel *channel,
   crpc_headers_add(h, "content-type", "application/grpc", 16);
   crpc_headers_add(h, "user-agent", crpc_headers_user_agent,
                    strlen(crpc_headers_user_agent));
+  crpc_headers_add(h, "grpc-accept-encoding", crpc_encoding_accept,
+                   strlen(crpc_encoding_accept));
+  if (call->send_encoding != CRPC_ENCODING_IDENTITY) {
+    const char *name = crpc_encoding_name(call->send_encoding);
+    crpc_headers_add(h, "grpc-encoding", name, strlen(name));
+  }
   if (crpc_headers_add_metadata(h, md) != CRPC_OK)
     goto oom;
   *out = call;
@@ -504,7 +528,7 @@ CRPC_API crpc_code crpc_call_unary(crpc_channel *channel,
   crpc_code code = call_new(channel, method, opts, &call, status);
   if (code != CRPC_OK)
     return code;
-  if (crpc_message_frame(request, &call->send_buf) != CRPC_OK) {
+  if (crpc_message_frame(request, call->send_encoding, &call->send_buf) != CRPC_OK) {
     atomic_store(&call->refs, 1);
     call_unref(call);
     return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -538,7 +562,7 @@ CRPC_API crpc_code crpc_call_unary_async(crpc_channel *channel,
   crpc_code code = call_new(channel, method, opts, &call, NULL);
   if (code != CRPC_OK)
     return code;
-  if (crpc_message_frame(request, &call->send_buf) != CRPC_OK) {
+  if (crpc_message_frame(request, call->send_encoding, &call->send_buf) != CRPC_OK) {
     atomic_store(&call->refs, 1);
     call_unref(call);
     return CRPC_RESOURCE_EXHAUSTED;
@@ -586,12 +610,22 @@ CRPC_API crpc_code crpc_call_send(crpc_call *call,
   } else if (call->is_send_closed) {
     code = CRPC_INTERNAL;
   } else {
-    code = crpc_message_frame(msg, &call->send_buf);
+    code = crpc_message_frame(
+        msg,
+        call->is_send_compressed ? call->send_encoding : CRPC_ENCODING_IDENTITY,
+        &call->send_buf);
     if (code == CRPC_OK)
       post_resume(call);
   }
   pthread_mutex_unlock(&call->mu);
   return code;
+}
+
+CRPC_API void crpc_call_set_send_compression(crpc_call *call, bool enabled) {
+  pthread_mutex_lock(&call->mu);
+  call->is_send_compressed =
+      enabled && call->send_encoding != CRPC_ENCODING_IDENTITY;
+  pthread_mutex_unlock(&call->mu);
 }
 
 CRPC_API crpc_code crpc_call_close_send(crpc_call *call) {

@@ -8,7 +8,35 @@
 #include "base/mem.h"
 #include "wire/framing.h"
 
-crpc_code crpc_message_frame(const ProtobufCMessage *msg, crpc_bytes *out) {
+static crpc_code frame_compressed(const ProtobufCMessage *msg,
+                                  crpc_encoding enc, crpc_bytes *out) {
+  size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *packed = crpc_mem_malloc(len);
+  size_t start = out->len;
+  crpc_code code = CRPC_RESOURCE_EXHAUSTED;
+  if (packed == NULL ||
+      crpc_bytes_reserve(out, CRPC_FRAME_HEADER_LEN) != CRPC_OK)
+    goto done;
+  protobuf_c_message_pack(msg, packed);
+  out->len += CRPC_FRAME_HEADER_LEN;
+  code = crpc_compress(enc, packed, len, out);
+  if (code != CRPC_OK || out->len - start - CRPC_FRAME_HEADER_LEN > UINT32_MAX) {
+    out->len = start;
+    code = code != CRPC_OK ? code : CRPC_RESOURCE_EXHAUSTED;
+    goto done;
+  }
+  crpc_framing_write_header(out->data + start, true,
+                            (uint32_t)(out->len - start - CRPC_FRAME_HEADER_LEN));
+
+done:
+  crpc_mem_free(packed);
+  return code;
+}
+
+crpc_code crpc_message_frame(const ProtobufCMessage *msg, crpc_encoding enc,
+                             crpc_bytes *out) {
+  if (enc != CRPC_ENCODING_IDENTITY)
+    return frame_compressed(msg, enc, out);
   size_t len = protobuf_c_message_get_packed_size(msg);
   if (len > UINT32_MAX)
     return CRPC_RESOURCE_EXHAUSTED;
@@ -45,11 +73,12 @@ void crpc_rmsg_queue_init(crpc_rmsg_queue *q) {
 }
 
 crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, const uint8_t *data,
-                               size_t len) {
+                               size_t len, bool was_compressed) {
   crpc_rmsg *m = crpc_mem_malloc(sizeof(*m) + len);
   if (m == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
   m->next = NULL;
+  m->was_compressed = was_compressed;
   m->len = len;
   if (len > 0)
     memcpy(m->data, data, len);
@@ -77,4 +106,23 @@ void crpc_rmsg_queue_clear(crpc_rmsg_queue *q) {
   crpc_rmsg *m;
   while ((m = crpc_rmsg_queue_pop(q)) != NULL)
     crpc_mem_free(m);
+}
+
+crpc_code crpc_message_inflate(crpc_encoding enc, bool compressed,
+                               const uint8_t **data, size_t *len,
+                               size_t max_len, crpc_bytes *scratch,
+                               crpc_status *why) {
+  if (!compressed)
+    return CRPC_OK;
+  if (enc == CRPC_ENCODING_IDENTITY)
+    /* grpc doc/compression.md: the flag without an encoding is an error. */
+    return crpc_status_set(why, CRPC_INTERNAL,
+                           "compressed message without grpc-encoding");
+  scratch->len = 0;
+  crpc_code code = crpc_decompress(enc, *data, *len, max_len, scratch, why);
+  if (code != CRPC_OK)
+    return code;
+  *data = scratch->data;
+  *len = scratch->len;
+  return CRPC_OK;
 }

@@ -9,9 +9,26 @@
 
 #include "base/bytes.h"
 #include "crpc/common.h"
+#include "wire/compress.h"
 
-/* Appends |msg| as one Length-Prefixed-Message (uncompressed) to |out|. */
-crpc_code crpc_message_frame(const ProtobufCMessage *msg, crpc_bytes *out);
+/*
+ * Appends |msg| as one Length-Prefixed-Message to |out|, compressed with
+ * |enc| unless that is identity.
+ */
+crpc_code crpc_message_frame(const ProtobufCMessage *msg, crpc_encoding enc,
+                             crpc_bytes *out);
+
+/*
+ * A received message as the application should see it: unchanged when not
+ * |compressed|, else decompressed with |enc| into |scratch| (at most
+ * |max_len| bytes), *data and *len pointing there. INTERNAL for a
+ * compressed message on a stream without grpc-encoding or for corrupt
+ * data, RESOURCE_EXHAUSTED past |max_len|.
+ */
+crpc_code crpc_message_inflate(crpc_encoding enc, bool compressed,
+                               const uint8_t **data, size_t *len,
+                               size_t max_len, crpc_bytes *scratch,
+                               crpc_status *why);
 
 /*
  * Decodes |len| bytes as a |desc| message allocated with |alloc| (NULL for
@@ -25,6 +42,7 @@ crpc_code crpc_message_unpack(const ProtobufCMessageDescriptor *desc,
 /* A received message's bytes, queued until the application reads it. */
 typedef struct crpc_rmsg {
   struct crpc_rmsg *next;
+  bool was_compressed; /* on the wire */
   size_t len;
   uint8_t data[];
 } crpc_rmsg;
@@ -47,7 +65,7 @@ typedef struct crpc_rmsg_queue {
 void crpc_rmsg_queue_init(crpc_rmsg_queue *q);
 /* Copies |len| bytes into a new queued message. */
 crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, const uint8_t *data,
-                               size_t len);
+                               size_t len, bool was_compressed);
 /* The oldest message (the caller frees it with crpc_mem_free), or NULL. */
 crpc_rmsg *crpc_rmsg_queue_pop(crpc_rmsg_queue *q);
 void crpc_rmsg_queue_clear(crpc_rmsg_queue *q);

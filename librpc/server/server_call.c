@@ -53,6 +53,13 @@ struct crpc_server_call {
   bool has_grpc_content_type;
   bool has_bad_timeout;
   const char *bad_encoding;
+  crpc_encoding recv_encoding;
+  unsigned accepted;          /* bit per crpc_encoding the client takes */
+  crpc_encoding send_encoding;
+  bool is_send_compressed;    /* guarded by mu */
+  bool was_compressed;        /* the request, or the last message read */
+  crpc_bytes inflated;        /* loop: scratch for decompression */
+  crpc_status recv_error;     /* loop: why a received message failed */
   bool is_dispatched;
   bool is_answered_early;
   size_t messages_received;
@@ -88,6 +95,12 @@ struct crpc_server_call {
   _Alignas(16) uint8_t arena_block[1024];
 };
 
+/* The encoding of the next reply message. Called with mu held. */
+static crpc_encoding send_encoding(const crpc_server_call *call) {
+  return call->is_send_compressed ? call->send_encoding
+                                  : CRPC_ENCODING_IDENTITY;
+}
+
 static bool has_single_request(const crpc_server_call *call) {
   crpc_method_kind kind = call->method->desc->kind;
   return kind == CRPC_METHOD_UNARY || kind == CRPC_METHOD_SERVER_STREAMING;
@@ -99,6 +112,7 @@ static void call_unref(crpc_server_call *call) {
   crpc_server *server = call->server;
   crpc_rmsg_queue_clear(&call->received);
   crpc_bytes_free(&call->send_buf);
+  crpc_bytes_free(&call->inflated);
   crpc_deframer_free(&call->deframer);
   crpc_metadata_free(call->metadata);
   crpc_metadata_free(call->headers_out);
@@ -150,7 +164,7 @@ static void answer_early(crpc_server_call *call, int http_status,
   crpc_status_set(&call->status, code, "%s", msg);
   pthread_mutex_unlock(&call->mu);
   if (crpc_headers_init(&h, &call->arena,
-                        5 + crpc_headers_count_metadata(call->trailers_out)) !=
+                        6 + crpc_headers_count_metadata(call->trailers_out)) !=
       CRPC_OK)
     goto reset;
   const char *status = http_status == 415   ? "415"
@@ -158,6 +172,8 @@ static void answer_early(crpc_server_call *call, int http_status,
                                             : "200";
   crpc_headers_add(&h, ":status", status, 3);
   crpc_headers_add(&h, "content-type", "application/grpc", 16);
+  crpc_headers_add(&h, "grpc-accept-encoding", crpc_encoding_accept,
+                   strlen(crpc_encoding_accept));
   if (add_status_headers(call, &h) != CRPC_OK)
     goto reset;
   crpc_log(CRPC_LOG_DEBUG, "%s %s: %s: %s", call->peer,
@@ -189,10 +205,16 @@ static void flush_response(crpc_server_call *call) {
   crpc_headers *h = &call->response;
   size_t md = crpc_headers_count_metadata(call->headers_out) +
               crpc_headers_count_metadata(call->trailers_out);
-  if (crpc_headers_init(h, &call->arena, 4 + md) != CRPC_OK)
+  if (crpc_headers_init(h, &call->arena, 6 + md) != CRPC_OK)
     goto reset;
   crpc_headers_add(h, ":status", "200", 3);
   crpc_headers_add(h, "content-type", "application/grpc", 16);
+  crpc_headers_add(h, "grpc-accept-encoding", crpc_encoding_accept,
+                   strlen(crpc_encoding_accept));
+  if (call->send_encoding != CRPC_ENCODING_IDENTITY) {
+    const char *name = crpc_encoding_name(call->send_encoding);
+    crpc_headers_add(h, "grpc-encoding", name, strlen(name));
+  }
   if (crpc_headers_add_metadata(h, call->headers_out) != CRPC_OK)
     goto reset;
   if (trailers_only && add_status_headers(call, h) != CRPC_OK)
@@ -260,7 +282,8 @@ static void run_handler(void *arg) {
   pthread_mutex_lock(&call->mu);
   if (why.code == CRPC_OK) {
     if (code == CRPC_OK && reply != NULL &&
-        crpc_message_frame(reply, &call->send_buf) != CRPC_OK)
+        crpc_message_frame(reply, send_encoding(call), &call->send_buf) !=
+            CRPC_OK)
       crpc_status_set(&why, CRPC_RESOURCE_EXHAUSTED, "out of memory");
     else if (call->status.code == code)
       why = call->status; /* keeps crpc_server_call_fail()'s message */
@@ -315,8 +338,13 @@ static void on_header(void *owner, const char *name, size_t name_len,
       call->deadline = crpc_now_ms() + timeout_ms;
     else
       call->has_bad_timeout = true;
+  } else if (IS("grpc-accept-encoding")) {
+    for (int e = CRPC_ENCODING_GZIP; e <= CRPC_ENCODING_DEFLATE; e++)
+      if (crpc_encoding_is_accepted(value, value_len, (crpc_encoding)e))
+        call->accepted |= 1u << e;
   } else if (IS("grpc-encoding")) {
-    if (!(value_len == 8 && memcmp(value, "identity", 8) == 0)) {
+    call->recv_encoding = crpc_encoding_parse(value, value_len);
+    if (call->recv_encoding == CRPC_ENCODING_UNKNOWN) {
       char *enc = crpc_arena_alloc(&call->arena, value_len + 1);
       if (enc != NULL) {
         memcpy(enc, value, value_len);
@@ -410,11 +438,12 @@ static void on_headers_done(void *owner, bool end_stream) {
 static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
                             bool compressed) {
   crpc_server_call *call = user_data;
-  if (compressed) {
-    answer_early(call, 200, CRPC_INTERNAL,
-                 "compressed message without grpc-encoding");
-    return CRPC_INTERNAL;
-  }
+  crpc_code code = crpc_message_inflate(
+      call->recv_encoding, compressed, &msg, &len,
+      crpc_server_max_recv_len(call->server), &call->inflated,
+      &call->recv_error);
+  if (code != CRPC_OK)
+    return code;
   call->messages_received++;
   if (has_single_request(call)) {
     if (call->messages_received > 1) {
@@ -426,10 +455,11 @@ static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
     }
     call->request_bytes = crpc_arena_memdup(&call->arena, msg, len ? len : 1);
     call->request_len = len;
+    call->was_compressed = compressed;
     return call->request_bytes != NULL ? CRPC_OK : CRPC_RESOURCE_EXHAUSTED;
   }
   pthread_mutex_lock(&call->mu);
-  crpc_code code = crpc_rmsg_queue_push(&call->received, msg, len);
+  code = crpc_rmsg_queue_push(&call->received, msg, len, compressed);
   pthread_cond_broadcast(&call->cv);
   pthread_mutex_unlock(&call->mu);
   return code;
@@ -469,8 +499,11 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
     give_back_window(call); /* dropped unread */
     return;
   }
+  why.code = CRPC_OK;
   crpc_code code =
       crpc_deframer_feed(&call->deframer, data, len, on_message, call, &why);
+  if (code != CRPC_OK && why.code == CRPC_OK)
+    why = call->recv_error; /* on_message failed and said why */
   if (code == CRPC_OK && !has_single_request(call)) {
     /* Streamed requests: the handler's reads pace the window. */
     pthread_mutex_lock(&call->mu);
@@ -595,6 +628,7 @@ void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
   crpc_task_init(&call->run_task, run_handler, call);
   crpc_task_init(&call->flush_task, on_flush, call);
   crpc_task_init(&call->window_task, on_window, call);
+  crpc_bytes_init(&call->inflated);
   call->peer = crpc_arena_strdup(&call->arena, crpc_h2_conn_peer(conn));
   if (call->peer == NULL)
     call->peer = "";
@@ -704,8 +738,10 @@ CRPC_API crpc_code crpc_server_call_read(crpc_server_call *call,
   while ((m = crpc_rmsg_queue_pop(&call->received)) == NULL &&
          !call->is_remote_ended && !atomic_load(&call->is_cancelled))
     pthread_cond_wait(&call->cv, &call->mu);
-  if (m != NULL)
+  if (m != NULL) {
     maybe_reopen_window(call);
+    call->was_compressed = m->was_compressed;
+  }
   pthread_mutex_unlock(&call->mu);
   if (m == NULL)
     return atomic_load(&call->is_cancelled) ? cancelled_code(call) : CRPC_OK;
@@ -727,10 +763,37 @@ CRPC_API crpc_code crpc_server_call_write(crpc_server_call *call,
   if (atomic_load(&call->is_cancelled)) {
     code = cancelled_code(call);
   } else {
-    code = crpc_message_frame(msg, &call->send_buf);
+    code = crpc_message_frame(msg, send_encoding(call), &call->send_buf);
     if (code == CRPC_OK)
       post_flush(call);
   }
   pthread_mutex_unlock(&call->mu);
   return code;
+}
+
+CRPC_API crpc_code crpc_server_call_set_compression(crpc_server_call *call,
+                                                    const char *encoding) {
+  crpc_encoding e = crpc_encoding_parse(encoding, strlen(encoding));
+  if (e == CRPC_ENCODING_UNKNOWN || call->is_response_started)
+    return CRPC_INVALID_ARGUMENT;
+  /* grpc doc/compression.md: never send what the client did not accept. */
+  if (e != CRPC_ENCODING_IDENTITY && !(call->accepted & (1u << e)))
+    e = CRPC_ENCODING_IDENTITY;
+  pthread_mutex_lock(&call->mu);
+  call->send_encoding = e;
+  call->is_send_compressed = e != CRPC_ENCODING_IDENTITY;
+  pthread_mutex_unlock(&call->mu);
+  return CRPC_OK;
+}
+
+CRPC_API void crpc_server_call_set_send_compression(crpc_server_call *call,
+                                                    bool enabled) {
+  pthread_mutex_lock(&call->mu);
+  call->is_send_compressed =
+      enabled && call->send_encoding != CRPC_ENCODING_IDENTITY;
+  pthread_mutex_unlock(&call->mu);
+}
+
+CRPC_API bool crpc_server_call_was_compressed(const crpc_server_call *call) {
+  return call->was_compressed;
 }
