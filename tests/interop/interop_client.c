@@ -1,8 +1,8 @@
 /*
  * tests/interop/interop_client.c: the gRPC interop test client on crpc.
  *
- * Runs the cases of grpc/grpc doc/interop-test-descriptions.md (compression
- * and auth cases excepted) plus crpc's own crpc_* cases against a
+ * Runs the cases of grpc/grpc doc/interop-test-descriptions.md (auth cases
+ * excepted) plus crpc's own crpc_* cases against a
  * grpc.testing.TestService server, printing "PASS name" or "FAIL name:
  * reason" per case; exits 1 if any failed. See doc/interop.md.
  *
@@ -628,6 +628,210 @@ static bool crpc_binary_metadata(struct test *t) {
   return ok;
 }
 
+/*
+ * The compression cases. crpc does not tell a client whether a reply came
+ * compressed, so server_compressed_* check only that the calls succeed with
+ * the right payloads (the descriptions allow this: "some languages may not
+ * have access to the message flags").
+ */
+
+/* Options with TIMEOUT_MS and, unless NULL, |encoding| for the requests. */
+static crpc_call_opts *compression_opts(struct test *t, const char *encoding) {
+  crpc_call_opts *opts = new_opts(TIMEOUT_MS);
+  crpc_code code;
+
+  if (opts == NULL) {
+    fail(t, "out of memory");
+    return NULL;
+  }
+  if (encoding != NULL &&
+      (code = crpc_call_opts_set_compression(opts, encoding)) != CRPC_OK) {
+    fail(t, "set_compression(%s): %s", encoding, crpc_code_name(code));
+    crpc_call_opts_free(opts);
+    return NULL;
+  }
+  return opts;
+}
+
+/*
+ * One 271828-byte UnaryCall: |encoding| (or NULL) compresses the request,
+ * |expect| (0/1, -1 unset) fills expect_compressed, |respond| (0/1, -1
+ * unset) response_compressed. Wants |want| as the status.
+ */
+static bool compressed_unary(struct test *t, const char *what,
+                             const char *encoding, int expect, int respond,
+                             crpc_code want) {
+  simple_request request = GRPC__TESTING__SIMPLE_REQUEST__INIT;
+  Grpc__Testing__Payload payload = GRPC__TESTING__PAYLOAD__INIT;
+  Grpc__Testing__BoolValue expect_value = GRPC__TESTING__BOOL_VALUE__INIT;
+  Grpc__Testing__BoolValue respond_value = GRPC__TESTING__BOOL_VALUE__INIT;
+  simple_response *reply = NULL;
+  crpc_call_opts *opts;
+  crpc_status status;
+  bool ok;
+
+  if ((opts = compression_opts(t, encoding)) == NULL)
+    return false;
+  request.response_type = GRPC__TESTING__PAYLOAD_TYPE__COMPRESSABLE;
+  request.response_size = 314159;
+  set_zeros(&payload, 271828);
+  request.payload = &payload;
+  if (expect >= 0) {
+    expect_value.value = expect != 0;
+    request.expect_compressed = &expect_value;
+  }
+  if (respond >= 0) {
+    respond_value.value = respond != 0;
+    request.response_compressed = &respond_value;
+  }
+  grpc__testing__test_service__unary_call__call(t->channel, &request, &reply,
+                                                opts, &status);
+  crpc_call_opts_free(opts);
+  if (want != CRPC_OK) {
+    if (reply != NULL)
+      grpc__testing__simple_response__free_unpacked(reply, NULL);
+    return expect_status(t, what, &status, want, NULL);
+  }
+  if (status.code != CRPC_OK)
+    return fail_status(t, what, &status);
+  ok = check_zeros(t, reply->payload, 314159, what);
+  grpc__testing__simple_response__free_unpacked(reply, NULL);
+  return ok;
+}
+
+static bool client_compressed_unary(struct test *t) {
+  /* The probe: expect_compressed=true sent uncompressed must be refused. */
+  return compressed_unary(t, "probe", NULL, 1, -1, CRPC_INVALID_ARGUMENT) &&
+         compressed_unary(t, "compressed", "gzip", 1, -1, CRPC_OK) &&
+         compressed_unary(t, "uncompressed", NULL, 0, -1, CRPC_OK);
+}
+
+static bool server_compressed_unary(struct test *t) {
+  return compressed_unary(t, "response_compressed=true", NULL, -1, 1,
+                          CRPC_OK) &&
+         compressed_unary(t, "response_compressed=false", NULL, -1, 0,
+                          CRPC_OK);
+}
+
+/*
+ * One StreamingInputCall sending |count| requests of |sizes|, each with
+ * expect_compressed = |expect[i]| and compressed as |compress[i]| says
+ * (gzip is set on the call when any is). Stores the aggregated size.
+ */
+static bool compressed_input(struct test *t, const char *what,
+                             const size_t *sizes, const bool *expect,
+                             const bool *compress, size_t count,
+                             crpc_status *status, int32_t *total) {
+  Grpc__Testing__StreamingInputCallRequest request =
+      GRPC__TESTING__STREAMING_INPUT_CALL_REQUEST__INIT;
+  Grpc__Testing__Payload payload = GRPC__TESTING__PAYLOAD__INIT;
+  Grpc__Testing__BoolValue expect_value = GRPC__TESTING__BOOL_VALUE__INIT;
+  Grpc__Testing__StreamingInputCallResponse *reply = NULL;
+  crpc_call_opts *opts;
+  crpc_call *call;
+  crpc_code code;
+  bool any = false;
+
+  for (size_t i = 0; i < count; i++)
+    any = any || compress[i];
+  if ((opts = compression_opts(t, any ? "gzip" : NULL)) == NULL)
+    return false;
+  code = grpc__testing__test_service__streaming_input_call__start(t->channel,
+                                                                  opts, &call);
+  crpc_call_opts_free(opts);
+  if (code != CRPC_OK)
+    return fail(t, "%s: start: %s", what, crpc_code_name(code));
+  request.payload = &payload;
+  request.expect_compressed = &expect_value;
+  for (size_t i = 0; i < count; i++) {
+    set_zeros(&payload, sizes[i]);
+    expect_value.value = expect[i];
+    if (any)
+      crpc_call_set_send_compression(call, compress[i]);
+    if (grpc__testing__test_service__streaming_input_call__send(
+            call, &request) != CRPC_OK)
+      break; /* the status tells why */
+  }
+  grpc__testing__test_service__streaming_input_call__finish(call, &reply,
+                                                            status);
+  crpc_call_free(call);
+  *total = 0;
+  if (reply != NULL) {
+    *total = reply->aggregated_payload_size;
+    grpc__testing__streaming_input_call_response__free_unpacked(reply, NULL);
+  }
+  return true;
+}
+
+static bool client_compressed_streaming(struct test *t) {
+  static const size_t probe_size[] = {27182};
+  static const bool probe_expect[] = {true}, probe_compress[] = {false};
+  static const size_t sizes[] = {27182, 45904};
+  static const bool expect[] = {true, false}, compress[] = {true, false};
+  crpc_status status;
+  int32_t total;
+
+  /* The probe: expect_compressed=true sent uncompressed must be refused. */
+  if (!compressed_input(t, "probe", probe_size, probe_expect, probe_compress,
+                        1, &status, &total))
+    return false;
+  if (!expect_status(t, "probe", &status, CRPC_INVALID_ARGUMENT, NULL))
+    return false;
+  if (!compressed_input(t, "StreamingInputCall", sizes, expect, compress, 2,
+                        &status, &total))
+    return false;
+  if (status.code != CRPC_OK)
+    return fail_status(t, "StreamingInputCall", &status);
+  if (total != 73086)
+    return fail(t, "aggregated_payload_size %d, want 73086", (int)total);
+  return true;
+}
+
+static bool server_compressed_streaming(struct test *t) {
+  static const int32_t sizes[] = {31415, 92653};
+  static const bool compressed[] = {true, false};
+  enum { COUNT = sizeof(sizes) / sizeof(sizes[0]) };
+  output_request request = GRPC__TESTING__STREAMING_OUTPUT_CALL_REQUEST__INIT;
+  Grpc__Testing__ResponseParameters params[COUNT], *params_list[COUNT];
+  Grpc__Testing__BoolValue values[COUNT];
+  output_response *reply;
+  crpc_call *call;
+  crpc_status status;
+  crpc_code code;
+  size_t count = 0;
+  bool ok = true;
+
+  for (size_t i = 0; i < COUNT; i++) {
+    grpc__testing__response_parameters__init(&params[i]);
+    grpc__testing__bool_value__init(&values[i]);
+    values[i].value = compressed[i];
+    params[i].size = sizes[i];
+    params[i].compressed = &values[i];
+    params_list[i] = &params[i];
+  }
+  request.response_type = GRPC__TESTING__PAYLOAD_TYPE__COMPRESSABLE;
+  request.n_response_parameters = COUNT;
+  request.response_parameters = params_list;
+  code = grpc__testing__test_service__streaming_output_call__start(
+      t->channel, &request, t->opts, &call);
+  if (code != CRPC_OK)
+    return fail(t, "start: %s", crpc_code_name(code));
+  while (ok &&
+         grpc__testing__test_service__streaming_output_call__recv(
+             call, &reply) == CRPC_OK &&
+         reply != NULL) {
+    if (count < COUNT)
+      ok = check_zeros(t, reply->payload, (size_t)sizes[count], "reply");
+    count++;
+    grpc__testing__streaming_output_call_response__free_unpacked(reply, NULL);
+  }
+  if (end_call(call, ok, &status) != CRPC_OK && ok)
+    return fail_status(t, "StreamingOutputCall", &status);
+  if (ok && count != COUNT)
+    return fail(t, "%zu replies, want %d", count, (int)COUNT);
+  return ok;
+}
+
 static const struct {
   const char *name;
   bool (*run)(struct test *t);
@@ -648,6 +852,10 @@ static const struct {
     {"unimplemented_service", unimplemented_service},
     {"crpc_all_status_codes", crpc_all_status_codes},
     {"crpc_binary_metadata", crpc_binary_metadata},
+    {"client_compressed_unary", client_compressed_unary},
+    {"server_compressed_unary", server_compressed_unary},
+    {"client_compressed_streaming", client_compressed_streaming},
+    {"server_compressed_streaming", server_compressed_streaming},
 };
 
 enum { CASE_COUNT = sizeof(cases) / sizeof(cases[0]) };

@@ -2,7 +2,7 @@
  * tests/interop/interop_server.c: the gRPC interop test server on crpc.
  *
  * Serves grpc.testing.TestService with the server features of grpc/grpc
- * doc/interop-test-descriptions.md (compression and auth excepted), leaving
+ * doc/interop-test-descriptions.md (auth excepted), leaving
  * UnimplementedCall and grpc.testing.UnimplementedService unregistered so
  * that clients see UNIMPLEMENTED. Prints "listening on PORT" once it
  * accepts calls and runs until SIGTERM or SIGINT. See doc/interop.md.
@@ -72,6 +72,24 @@ static crpc_code check_type(crpc_server_call *call,
   return CRPC_OK;
 }
 
+/*
+ * CompressedRequest: a request whose expect_compressed is set must have come
+ * compressed (true) or uncompressed (false), else INVALID_ARGUMENT. The
+ * client_compressed_* cases first probe with expect_compressed=true sent
+ * uncompressed and count on this failure.
+ */
+static crpc_code check_compression(crpc_server_call *call,
+                                   const Grpc__Testing__BoolValue *expect) {
+  bool compressed = crpc_server_call_was_compressed(call);
+
+  if (expect == NULL || expect->value == compressed)
+    return CRPC_OK;
+  return crpc_server_call_fail(call, CRPC_INVALID_ARGUMENT,
+                               expect->value
+                                   ? "expected a compressed request"
+                                   : "expected an uncompressed request");
+}
+
 static crpc_code empty_call(crpc_server_call *call,
                             const Grpc__Testing__Empty *request,
                             Grpc__Testing__Empty *reply, void *user_data) {
@@ -88,10 +106,17 @@ static crpc_code unary_call(crpc_server_call *call,
 
   if ((code = echo_metadata(call)) != CRPC_OK)
     return code;
+  if ((code = check_compression(call, request->expect_compressed)) != CRPC_OK)
+    return code;
   if (echoes_status(request->response_status))
     return fail_with(call, request->response_status);
   code = check_type(call, request->response_type, request->response_size);
   if (code != CRPC_OK)
+    return code;
+  /* CompressedResponse: gzip the reply if asked (and the client accepts). */
+  if (request->response_compressed != NULL &&
+      request->response_compressed->value &&
+      (code = crpc_server_call_set_compression(call, "gzip")) != CRPC_OK)
     return code;
 
   /* Reply fields live in the call's memory, freed once the reply is sent. */
@@ -148,10 +173,23 @@ static void sleep_us(int32_t us) {
  */
 static crpc_code write_replies(crpc_server_call *call,
                                const output_request *request) {
+  bool compression = false;
   crpc_code code;
 
   if (echoes_status(request->response_status))
     return fail_with(call, request->response_status);
+  /*
+   * CompressedResponse: once any reply asks about compression, the call
+   * gzips, and each reply turns it on or off as its parameters say. Only
+   * before the first write: in the duplex methods a later request cannot.
+   */
+  for (size_t i = 0; i < request->n_response_parameters; i++) {
+    if (request->response_parameters[i]->compressed != NULL) {
+      compression =
+          crpc_server_call_set_compression(call, "gzip") == CRPC_OK;
+      break;
+    }
+  }
   for (size_t i = 0; i < request->n_response_parameters; i++) {
     const Grpc__Testing__ResponseParameters *params =
         request->response_parameters[i];
@@ -168,6 +206,9 @@ static crpc_code write_replies(crpc_server_call *call,
         (payload.body.data = calloc(1, payload.body.len)) == NULL)
       return CRPC_RESOURCE_EXHAUSTED;
     reply.payload = &payload;
+    if (compression)
+      crpc_server_call_set_send_compression(
+          call, params->compressed != NULL && params->compressed->value);
     code = crpc_server_call_write(call, &reply.base);
     free(payload.body.data);
     if (code != CRPC_OK)
@@ -201,6 +242,12 @@ streaming_input_call(crpc_server_call *call,
       return code;
     if (request == NULL)
       break;
+    code = check_compression(call, request->expect_compressed);
+    if (code != CRPC_OK) {
+      grpc__testing__streaming_input_call_request__free_unpacked(request,
+                                                                 NULL);
+      return code;
+    }
     if (request->payload != NULL)
       total += request->payload->body.len;
     grpc__testing__streaming_input_call_request__free_unpacked(request, NULL);

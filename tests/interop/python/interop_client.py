@@ -2,8 +2,8 @@
 """gRPC interop test client on grpcio.
 
 The reference peer for crpc's interop server; see doc/interop.md. Runs the
-cases of grpc/grpc doc/interop-test-descriptions.md (compression and auth
-cases excepted) plus crpc's own crpc_* cases, printing "PASS name" or
+cases of grpc/grpc doc/interop-test-descriptions.md (auth cases excepted)
+plus crpc's own crpc_* cases, printing "PASS name" or
 "FAIL name: reason" per case; exits 1 if any failed.
 """
 
@@ -322,6 +322,95 @@ def crpc_binary_metadata(channel):
                                            timeout=TIMEOUT_S)
         check_echoed(call, initial, trailing)
 
+# The compression cases. grpcio does not tell a client whether a reply came
+# compressed (its flag byte), so server_compressed_* check only that the
+# calls succeed with the right payloads, as the descriptions allow ("some
+# languages may not have access to the message flags").
+
+
+def compressed_unary_request(expect=None, respond=None):
+    request = messages_pb2.SimpleRequest(
+        response_type=messages_pb2.COMPRESSABLE, response_size=314159,
+        payload=zeros(271828))
+    if expect is not None:
+        request.expect_compressed.value = expect
+    if respond is not None:
+        request.response_compressed.value = respond
+    return request
+
+
+def client_compressed_unary(channel):
+    stub = test_pb2_grpc.TestServiceStub(channel)
+    # The probe: expect_compressed=true sent uncompressed must be refused.
+    try:
+        stub.UnaryCall(compressed_unary_request(expect=True),
+                       timeout=TIMEOUT_S)
+        raise CaseFailed("probe: succeeded, want INVALID_ARGUMENT")
+    except grpc.RpcError as error:
+        expect_status(error, grpc.StatusCode.INVALID_ARGUMENT)
+    reply = stub.UnaryCall(compressed_unary_request(expect=True),
+                           compression=grpc.Compression.Gzip,
+                           timeout=TIMEOUT_S)
+    check_zeros(reply.payload, 314159, "compressed call's reply")
+    reply = stub.UnaryCall(compressed_unary_request(expect=False),
+                           timeout=TIMEOUT_S)
+    check_zeros(reply.payload, 314159, "uncompressed call's reply")
+
+
+def server_compressed_unary(channel):
+    stub = test_pb2_grpc.TestServiceStub(channel)
+    for respond in (True, False):
+        reply = stub.UnaryCall(compressed_unary_request(respond=respond),
+                               timeout=TIMEOUT_S)
+        check_zeros(reply.payload, 314159,
+                    "response_compressed=%s reply" % respond)
+
+
+def client_compressed_streaming(channel):
+    stub = test_pb2_grpc.TestServiceStub(channel)
+    # The probe: expect_compressed=true sent uncompressed must be refused.
+    probe = messages_pb2.StreamingInputCallRequest(payload=zeros(27182))
+    probe.expect_compressed.value = True
+    try:
+        stub.StreamingInputCall(iter((probe,)), timeout=TIMEOUT_S)
+        raise CaseFailed("probe: succeeded, want INVALID_ARGUMENT")
+    except grpc.RpcError as error:
+        expect_status(error, grpc.StatusCode.INVALID_ARGUMENT)
+    first = messages_pb2.StreamingInputCallRequest(payload=zeros(27182))
+    first.expect_compressed.value = True
+    # grpcio 1.51 compresses every message of a call made with compression
+    # and has no per-message opt-out for client requests (servers have
+    # disable_next_message_compression, clients nothing like it). So the
+    # second message goes gzipped too and, rather than claim
+    # expect_compressed=false (which a server checking the message flag
+    # rightly refuses), leaves expect_compressed unset: the nearest honest
+    # form of the case, which still checks the compressed first message and
+    # the aggregated size.
+    second = messages_pb2.StreamingInputCallRequest(payload=zeros(45904))
+    reply = stub.StreamingInputCall(iter((first, second)),
+                                    compression=grpc.Compression.Gzip,
+                                    timeout=TIMEOUT_S)
+    check(reply.aggregated_payload_size == 73086,
+          "aggregated_payload_size %d, want 73086" %
+          reply.aggregated_payload_size)
+
+
+def server_compressed_streaming(channel):
+    stub = test_pb2_grpc.TestServiceStub(channel)
+    sizes = (31415, 92653)
+    request = messages_pb2.StreamingOutputCallRequest(
+        response_type=messages_pb2.COMPRESSABLE,
+        response_parameters=[
+            messages_pb2.ResponseParameters(
+                size=size, compressed=messages_pb2.BoolValue(value=compressed))
+            for size, compressed in zip(sizes, (True, False))
+        ])
+    replies = list(stub.StreamingOutputCall(request, timeout=TIMEOUT_S))
+    check(len(replies) == len(sizes),
+          "%d replies, want %d" % (len(replies), len(sizes)))
+    for i, (reply, size) in enumerate(zip(replies, sizes)):
+        check_zeros(reply.payload, size, "reply %d" % i)
+
 
 CASES = [
     empty_unary,
@@ -340,6 +429,10 @@ CASES = [
     unimplemented_service,
     crpc_all_status_codes,
     crpc_binary_metadata,
+    client_compressed_unary,
+    server_compressed_unary,
+    client_compressed_streaming,
+    server_compressed_streaming,
 ]
 
 

@@ -2,12 +2,14 @@
 """gRPC interop test server (grpc.testing.TestService) on grpcio.
 
 The reference peer for crpc's interop client; see doc/interop.md. Implements
-the server features of grpc/grpc doc/interop-test-descriptions.md except
-compression. Prints "listening on PORT" once it accepts calls (--port=0
+the server features of grpc/grpc doc/interop-test-descriptions.md, with
+CompressedRequest checked by gunzipping requests itself (see
+DecompressingInterceptor). Prints "listening on PORT" once it accepts calls (--port=0
 picks a free port) and runs until SIGTERM or SIGINT.
 """
 
 import argparse
+import gzip
 import signal
 import sys
 import threading
@@ -47,6 +49,53 @@ def echo_status(request, context):
                       request.response_status.message)
 
 
+# CompressedRequest. grpcio tells a servicer neither whether a message came
+# compressed (its flag byte) nor the call's grpc-encoding. So the server
+# turns grpc core's decompression off (grpc.per_message_decompression) and
+# DecompressingInterceptor gunzips in the deserializer: gzip data starts
+# 1f 8b, which no protobuf message can (field 3 with wire type 7). Requests
+# that came compressed are remembered here, by id, until checked. Only gzip
+# is recognised (what the interop clients send).
+_compressed = {}
+_compressed_lock = threading.Lock()
+
+
+def _decompressing(deserialize):
+    def wrapped(data):
+        if data[:2] == b"\x1f\x8b":
+            message = deserialize(gzip.decompress(data))
+            with _compressed_lock:
+                _compressed[id(message)] = message
+            return message
+        return deserialize(data)
+    return wrapped
+
+
+class DecompressingInterceptor(grpc.ServerInterceptor):
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or handler.request_deserializer is None:
+            return handler
+        return handler._replace(
+            request_deserializer=_decompressing(handler.request_deserializer))
+
+
+def was_compressed(request):
+    with _compressed_lock:
+        return _compressed.pop(id(request), None) is request
+
+
+def check_compression(request, context):
+    """A set expect_compressed must match how the request came."""
+    compressed = was_compressed(request)
+    if request.HasField("expect_compressed") and \
+            request.expect_compressed.value != compressed:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                      "expected a compressed request"
+                      if request.expect_compressed.value else
+                      "expected an uncompressed request")
+
+
 def payload(response_type, size, context):
     if response_type != messages_pb2.COMPRESSABLE:
         context.abort(grpc.StatusCode.INVALID_ARGUMENT,
@@ -60,9 +109,17 @@ def payload(response_type, size, context):
 def stream_replies(request, context):
     """One StreamingOutputCallResponse per ResponseParameters."""
     echo_status(request, context)
+    # CompressedResponse: gzip the call once any reply asks about it, then
+    # turn compression off for each reply that asks for none.
+    compression = any(p.HasField("compressed")
+                      for p in request.response_parameters)
+    if compression:
+        context.set_compression(grpc.Compression.Gzip)
     for params in request.response_parameters:
         if params.interval_us > 0:
             time.sleep(params.interval_us / 1e6)
+        if compression and not params.compressed.value:
+            context.disable_next_message_compression()
         yield messages_pb2.StreamingOutputCallResponse(
             payload=payload(request.response_type, params.size, context))
 
@@ -76,7 +133,10 @@ class TestService(test_pb2_grpc.TestServiceServicer):
 
     def UnaryCall(self, request, context):
         echo_metadata(context)
+        check_compression(request, context)
         echo_status(request, context)
+        if request.response_compressed.value:
+            context.set_compression(grpc.Compression.Gzip)
         return messages_pb2.SimpleResponse(payload=payload(
             request.response_type, request.response_size, context))
 
@@ -92,7 +152,10 @@ class TestService(test_pb2_grpc.TestServiceServicer):
 
     def StreamingInputCall(self, request_iterator, context):
         echo_metadata(context)
-        total = sum(len(r.payload.body) for r in request_iterator)
+        total = 0
+        for request in request_iterator:
+            check_compression(request, context)
+            total += len(request.payload.body)
         return messages_pb2.StreamingInputCallResponse(
             aggregated_payload_size=total)
 
@@ -120,7 +183,9 @@ def main():
                         help="PEM private key (with --use_tls)")
     args = parser.parse_args()
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16),
+                         interceptors=(DecompressingInterceptor(),),
+                         options=(("grpc.per_message_decompression", 0),))
     test_pb2_grpc.add_TestServiceServicer_to_server(TestService(), server)
     address = "%s:%d" % (args.host, args.port)
     if args.use_tls:
