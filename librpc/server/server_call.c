@@ -517,12 +517,14 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
   give_back_window(call);
   if (code == CRPC_OK || call->is_answered_early)
     return;
-  if (call->is_dispatched) {
+  /* A running handler is cancelled; the client hears the real reason
+   * unless replies already went out, when only a reset can end it. */
+  if (call->is_dispatched)
     cancel(call);
+  if (call->is_response_started)
     crpc_h2_reset(&call->stream, RST_CANCEL);
-  } else {
+  else
     answer_early(call, 200, why.code, "%s", why.message);
-  }
 }
 
 static void on_remote_end(void *owner) {
