@@ -73,6 +73,21 @@ CRPC_API crpc_code crpc_server_register(crpc_server *server,
                                         const void *handlers,
                                         size_t handlers_len, void *user_data);
 
+/* Registered services, in registration order (for server reflection). */
+CRPC_API size_t crpc_server_service_count(const crpc_server *server);
+CRPC_API const crpc_service_desc *
+crpc_server_service_at(const crpc_server *server, size_t i);
+
+/*
+ * Runs |cb| at the start of crpc_server_shutdown(), before connections
+ * drain (health checking reports NOT_SERVING from there). Hooks run in
+ * the order added, on the thread that shuts down. Call before starting.
+ */
+typedef void crpc_server_shutdown_cb(void *user_data);
+CRPC_API crpc_code crpc_server_on_shutdown(crpc_server *server,
+                                           crpc_server_shutdown_cb *cb,
+                                           void *user_data);
+
 /* Starts the I/O threads and begins accepting. */
 CRPC_API crpc_code crpc_server_start(crpc_server *server);
 

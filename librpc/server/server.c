@@ -69,6 +69,11 @@ typedef struct handoff {
 
 typedef enum { NEW, RUNNING, STOPPED } server_state;
 
+typedef struct shutdown_hook {
+  crpc_server_shutdown_cb *cb;
+  void *user_data;
+} shutdown_hook;
+
 struct crpc_server {
   crpc_server_opts opts;
   server_state state;
@@ -84,6 +89,8 @@ struct crpc_server {
   crpc_workers *workers;
   crpc_h2_settings settings;
   crpc_task stop_listening_task;
+  shutdown_hook *hooks;
+  size_t hook_count;
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -473,6 +480,8 @@ CRPC_API void crpc_server_shutdown(crpc_server *s, int64_t grace_ms) {
   if (s->state != RUNNING)
     return;
   s->state = STOPPED;
+  for (size_t i = 0; i < s->hook_count; i++)
+    s->hooks[i].cb(s->hooks[i].user_data);
   int64_t deadline = crpc_now_ms() + (grace_ms > 0 ? grace_ms : 0);
   crpc_task_init(&s->stop_listening_task, on_stop_listening, s);
   crpc_loop_post(s->loops[0].loop, &s->stop_listening_task);
@@ -508,6 +517,7 @@ CRPC_API void crpc_server_free(crpc_server *s) {
   for (size_t i = 0; i < s->service_count; i++)
     crpc_mem_free(s->services[i].handlers);
   crpc_mem_free(s->services);
+  crpc_mem_free(s->hooks);
   crpc_mem_free(s->methods);
   crpc_mem_free(s->loops);
   pthread_mutex_destroy(&s->mu);
@@ -546,4 +556,27 @@ bool crpc_server_has_service(const crpc_server *s, const char *name,
       return true;
   }
   return false;
+}
+
+CRPC_API size_t crpc_server_service_count(const crpc_server *s) {
+  return s->service_count;
+}
+
+CRPC_API const crpc_service_desc *crpc_server_service_at(const crpc_server *s,
+                                                        size_t i) {
+  return i < s->service_count ? s->services[i].desc : NULL;
+}
+
+CRPC_API crpc_code crpc_server_on_shutdown(crpc_server *s,
+                                           crpc_server_shutdown_cb *cb,
+                                           void *user_data) {
+  if (s->state != NEW || cb == NULL)
+    return CRPC_INVALID_ARGUMENT;
+  shutdown_hook *hooks =
+      crpc_mem_realloc(s->hooks, (s->hook_count + 1) * sizeof(*hooks));
+  if (hooks == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  hooks[s->hook_count++] = (shutdown_hook){cb, user_data};
+  s->hooks = hooks;
+  return CRPC_OK;
 }
