@@ -25,6 +25,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "call/call_io.h"
 #include "call/call_opts.h"
 #include "call/headers.h"
 #include "call/message.h"
@@ -34,9 +35,6 @@
 #include "wire/percent.h"
 #include "wire/status.h"
 #include "wire/timeout.h"
-
-/* Unsent bytes a streaming sender may queue before it waits. */
-#define SEND_BUFFER_LIMIT (1024 * 1024)
 
 struct crpc_call {
   atomic_int refs;
@@ -50,14 +48,10 @@ struct crpc_call {
   crpc_headers request_headers; /* built at creation, sent by the loop */
   char timeout_text[CRPC_TIMEOUT_MAX_LEN];
 
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  /* Guarded by mu. */
-  crpc_bytes send_buf;
-  size_t send_pos;
+  crpc_call_io io;
+  /* Guarded by io.mu. */
   bool is_send_closed;
   bool is_data_deferred; /* nghttp2 waits for crpc_h2_resume() */
-  crpc_rmsg_queue received;
   bool is_finished;
   crpc_status status;
 
@@ -73,16 +67,13 @@ struct crpc_call {
   crpc_status wire_status; /* from grpc-status / grpc-message */
   crpc_task start_task;
   crpc_task resume_task;
-  bool is_resume_posted; /* guarded by mu */
+  bool is_resume_posted; /* guarded by io.mu */
   crpc_task cancel_task;
-  bool is_cancel_posted; /* guarded by mu */
+  bool is_cancel_posted; /* guarded by io.mu */
   size_t messages_received;
-  size_t window_held;        /* received bytes not yet given back */
-  bool is_window_held;       /* guarded by mu */
-  bool is_window_posted;     /* guarded by mu */
   crpc_task window_task;
   crpc_encoding send_encoding;
-  bool is_send_compressed;    /* guarded by mu */
+  bool is_send_compressed;     /* guarded by io.mu */
   crpc_encoding recv_encoding; /* loop: the response's grpc-encoding */
   crpc_bytes inflated;         /* loop: scratch for decompression */
   crpc_status recv_error;      /* loop: why a received message failed */
@@ -97,13 +88,10 @@ struct crpc_call {
 static void call_unref(crpc_call *call) {
   if (atomic_fetch_sub_explicit(&call->refs, 1, memory_order_acq_rel) != 1)
     return;
-  crpc_rmsg_queue_clear(&call->received);
-  crpc_bytes_free(&call->send_buf);
+  crpc_call_io_free(&call->io);
   crpc_bytes_free(&call->inflated);
   crpc_deframer_free(&call->deframer);
   crpc_arena_free(&call->arena);
-  pthread_mutex_destroy(&call->mu);
-  pthread_cond_destroy(&call->cv);
   crpc_channel_unref(call->channel);
   crpc_mem_free(call);
 }
@@ -115,15 +103,15 @@ static void deliver_async(crpc_call *call);
  * Loop thread.
  */
 static void finish(crpc_call *call, const crpc_status *status) {
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   if (call->is_finished) {
-    pthread_mutex_unlock(&call->mu);
+    pthread_mutex_unlock(&call->io.mu);
     return;
   }
   call->is_finished = true;
   call->status = *status;
-  pthread_cond_broadcast(&call->cv);
-  pthread_mutex_unlock(&call->mu);
+  pthread_cond_broadcast(&call->io.cv);
+  pthread_mutex_unlock(&call->io.mu);
   if (call->is_timer_armed) {
     crpc_timer_stop(&call->timer);
     call->is_timer_armed = false;
@@ -180,11 +168,10 @@ static void on_header(void *owner, const char *name, size_t name_len,
                         len);
     return;
   }
-  crpc_metadata *md = is_trailers ? call->capture_trailers
-                                  : call->capture_headers;
-  if (md != NULL &&
-      crpc_metadata_add_wire(md, name, name_len, value, value_len) ==
-          CRPC_INTERNAL)
+  crpc_metadata *md =
+      is_trailers ? call->capture_trailers : call->capture_headers;
+  if (md != NULL && crpc_metadata_add_wire(md, name, name_len, value,
+                                           value_len) == CRPC_INTERNAL)
     crpc_log(CRPC_LOG_DEBUG, "dropping metadata %.*s: invalid base64",
              (int)name_len, name);
 }
@@ -197,17 +184,16 @@ static void on_headers_done(void *owner, bool end_stream) {
 static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
                             bool compressed) {
   crpc_call *call = user_data;
-  crpc_code code =
-      crpc_message_inflate(call->recv_encoding, compressed, &msg, &len,
-                           call->max_recv_len, &call->inflated,
-                           &call->recv_error);
+  crpc_code code = crpc_message_inflate(call->recv_encoding, compressed, &msg,
+                                        &len, call->max_recv_len,
+                                        &call->inflated, &call->recv_error);
   if (code != CRPC_OK)
     return code;
   call->messages_received++;
-  pthread_mutex_lock(&call->mu);
-  code = crpc_rmsg_queue_push(&call->received, msg, len, compressed);
-  pthread_cond_broadcast(&call->cv);
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
+  code = crpc_rmsg_queue_push(&call->io.received, msg, len, compressed);
+  pthread_cond_broadcast(&call->io.cv);
+  pthread_mutex_unlock(&call->io.mu);
   return code;
 }
 
@@ -219,32 +205,17 @@ static bool is_paced(const crpc_call *call) {
 
 static void on_window(void *arg) {
   crpc_call *call = arg;
-  pthread_mutex_lock(&call->mu);
-  call->is_window_posted = false;
-  pthread_mutex_unlock(&call->mu);
-  crpc_h2_consume(&call->stream, call->window_held);
-  call->window_held = 0;
+  crpc_h2_consume(&call->stream, crpc_call_io_reopen_window(&call->io));
   call_unref(call);
-}
-
-/* After the application took a message: reopen a held window. Holds mu. */
-static void maybe_reopen_window(crpc_call *call) {
-  if (!call->is_window_held || call->is_window_posted ||
-      call->received.bytes >= CRPC_RECV_QUEUE_LIMIT)
-    return;
-  call->is_window_held = false;
-  call->is_window_posted = true;
-  atomic_fetch_add(&call->refs, 1);
-  crpc_loop_post(call->loop, &call->window_task);
 }
 
 static void on_data(void *owner, const uint8_t *data, size_t len) {
   crpc_call *call = owner;
   crpc_status why;
-  call->window_held += len;
+  call->io.window_held += len;
   if (call->deframer.failed != CRPC_OK) {
-    crpc_h2_consume(&call->stream, call->window_held);
-    call->window_held = 0;
+    crpc_h2_consume(&call->stream,
+                    crpc_call_io_settle_window(&call->io, false));
     return;
   }
   why.code = CRPC_OK;
@@ -256,15 +227,8 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
     crpc_h2_reset(&call->stream, 0x8 /* CANCEL */);
     return;
   }
-  pthread_mutex_lock(&call->mu);
-  bool hold = is_paced(call) && !call->is_finished &&
-              call->received.bytes >= CRPC_RECV_QUEUE_LIMIT;
-  call->is_window_held = hold;
-  pthread_mutex_unlock(&call->mu);
-  if (!hold) {
-    crpc_h2_consume(&call->stream, call->window_held);
-    call->window_held = 0;
-  }
+  crpc_h2_consume(&call->stream,
+                  crpc_call_io_settle_window(&call->io, is_paced(call)));
 }
 
 static void on_remote_end(void *owner) {}
@@ -272,24 +236,15 @@ static void on_remote_end(void *owner) {}
 static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
                               size_t *len) {
   crpc_call *call = owner;
-  crpc_h2_data result;
-  pthread_mutex_lock(&call->mu);
-  size_t n = call->send_buf.len - call->send_pos;
-  if (n > max)
-    n = max;
-  if (n > 0) /* send_buf.data may be NULL */
-    memcpy(buf, call->send_buf.data + call->send_pos, n);
-  call->send_pos += n;
-  if (call->send_pos == call->send_buf.len) {
-    call->send_buf.len = call->send_pos = 0;
+  crpc_h2_data result = CRPC_H2_DATA_MORE;
+  bool is_drained;
+  pthread_mutex_lock(&call->io.mu);
+  *len = crpc_call_io_take_locked(&call->io, buf, max, &is_drained);
+  if (is_drained) {
     result = call->is_send_closed ? CRPC_H2_DATA_END : CRPC_H2_DATA_DEFER;
     call->is_data_deferred = result == CRPC_H2_DATA_DEFER;
-    pthread_cond_broadcast(&call->cv); /* a sender may wait for room */
-  } else {
-    result = CRPC_H2_DATA_MORE;
   }
-  pthread_mutex_unlock(&call->mu);
-  *len = n;
+  pthread_mutex_unlock(&call->io.mu);
   return result;
 }
 
@@ -358,9 +313,9 @@ static void on_start(void *arg) {
   crpc_h2_conn *conn;
   crpc_status why;
 
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   bool is_finished = call->is_finished; /* cancelled before it started */
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   if (is_finished)
     goto done;
   if (call->deadline != CRPC_DEADLINE_NONE) {
@@ -372,8 +327,8 @@ static void on_start(void *arg) {
     }
     /* PROTOCOL-HTTP2.md: the remaining time, as grpc-timeout. */
     crpc_timeout_format(left, call->timeout_text);
-    crpc_headers_add(&call->request_headers, "grpc-timeout",
-                     call->timeout_text, strlen(call->timeout_text));
+    crpc_headers_add(&call->request_headers, "grpc-timeout", call->timeout_text,
+                     strlen(call->timeout_text));
     crpc_timer_init(&call->timer, call->loop, on_deadline, call);
     crpc_timer_start_at(&call->timer, call->deadline);
     call->is_timer_armed = true;
@@ -382,9 +337,9 @@ static void on_start(void *arg) {
     finish(call, &why);
     goto done;
   }
-  crpc_code code = crpc_h2_submit_request(
-      conn, &call->stream, call, call->request_headers.nv,
-      call->request_headers.count, true);
+  crpc_code code = crpc_h2_submit_request(conn, &call->stream, call,
+                                          call->request_headers.nv,
+                                          call->request_headers.count, true);
   if (code != CRPC_OK) {
     finish_with(call, code, "%s", "cannot start an HTTP/2 stream");
     goto done;
@@ -398,9 +353,9 @@ done:
 
 static void on_resume(void *arg) {
   crpc_call *call = arg;
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   call->is_resume_posted = false;
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   crpc_h2_resume(&call->stream);
   call_unref(call);
 }
@@ -416,9 +371,9 @@ static void deliver_async(crpc_call *call) {
   ProtobufCMessage *reply = NULL;
   crpc_status st = call->status;
   if (st.code == CRPC_OK) {
-    pthread_mutex_lock(&call->mu);
-    crpc_rmsg *m = crpc_rmsg_queue_pop(&call->received);
-    pthread_mutex_unlock(&call->mu);
+    pthread_mutex_lock(&call->io.mu);
+    crpc_rmsg *m = crpc_rmsg_queue_pop(&call->io.received);
+    pthread_mutex_unlock(&call->io.mu);
     if (m == NULL)
       crpc_status_set(&st, CRPC_INTERNAL, "no reply message");
     else
@@ -434,8 +389,7 @@ static void deliver_async(crpc_call *call) {
 
 /* Creation, on the calling thread. */
 
-static crpc_code call_new(crpc_channel *channel,
-                          const crpc_method_desc *method,
+static crpc_code call_new(crpc_channel *channel, const crpc_method_desc *method,
                           const crpc_call_opts *opts, crpc_call **out,
                           crpc_status *status) {
   if (channel == NULL || method == NULL)
@@ -461,10 +415,7 @@ static crpc_code call_new(crpc_channel *channel,
     if (call->capture_trailers != NULL)
       crpc_metadata_clear(call->capture_trailers);
   }
-  pthread_mutex_init(&call->mu, NULL);
-  pthread_cond_init(&call->cv, NULL);
-  crpc_bytes_init(&call->send_buf);
-  crpc_rmsg_queue_init(&call->received);
+  crpc_call_io_init(&call->io);
   crpc_deframer_init(&call->deframer, call->max_recv_len);
   crpc_arena_init(&call->arena, call->arena_block, sizeof(call->arena_block));
   crpc_task_init(&call->start_task, on_start, call);
@@ -528,7 +479,8 @@ CRPC_API crpc_code crpc_call_unary(crpc_channel *channel,
   crpc_code code = call_new(channel, method, opts, &call, status);
   if (code != CRPC_OK)
     return code;
-  if (crpc_message_frame(request, call->send_encoding, &call->send_buf) != CRPC_OK) {
+  if (crpc_message_frame(request, call->send_encoding, &call->io.send_buf) !=
+      CRPC_OK) {
     atomic_store(&call->refs, 1);
     call_unref(call);
     return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -536,11 +488,11 @@ CRPC_API crpc_code crpc_call_unary(crpc_channel *channel,
   call->is_send_closed = true;
   call_post_start(call);
 
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   while (!call->is_finished)
-    pthread_cond_wait(&call->cv, &call->mu);
-  crpc_rmsg *m = crpc_rmsg_queue_pop(&call->received);
-  pthread_mutex_unlock(&call->mu);
+    pthread_cond_wait(&call->io.cv, &call->io.mu);
+  crpc_rmsg *m = crpc_rmsg_queue_pop(&call->io.received);
+  pthread_mutex_unlock(&call->io.mu);
 
   crpc_status st = call->status;
   if (st.code == CRPC_OK)
@@ -562,7 +514,8 @@ CRPC_API crpc_code crpc_call_unary_async(crpc_channel *channel,
   crpc_code code = call_new(channel, method, opts, &call, NULL);
   if (code != CRPC_OK)
     return code;
-  if (crpc_message_frame(request, call->send_encoding, &call->send_buf) != CRPC_OK) {
+  if (crpc_message_frame(request, call->send_encoding, &call->io.send_buf) !=
+      CRPC_OK) {
     atomic_store(&call->refs, 1);
     call_unref(call);
     return CRPC_RESOURCE_EXHAUSTED;
@@ -600,52 +553,53 @@ static void post_resume(crpc_call *call) {
 CRPC_API crpc_code crpc_call_send(crpc_call *call,
                                   const ProtobufCMessage *msg) {
   crpc_code code;
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   /* Flow control: wait while the peer is not taking what we queued. */
-  while (!call->is_finished &&
-         call->send_buf.len - call->send_pos >= SEND_BUFFER_LIMIT)
-    pthread_cond_wait(&call->cv, &call->mu);
+  while (!call->is_finished && !crpc_call_io_has_room_locked(&call->io))
+    pthread_cond_wait(&call->io.cv, &call->io.mu);
   if (call->is_finished) {
     code = call->status.code != CRPC_OK ? call->status.code : CRPC_INTERNAL;
   } else if (call->is_send_closed) {
     code = CRPC_INTERNAL;
   } else {
-    code = crpc_message_frame(
-        msg,
-        call->is_send_compressed ? call->send_encoding : CRPC_ENCODING_IDENTITY,
-        &call->send_buf);
+    code = crpc_message_frame(msg,
+                              call->is_send_compressed ? call->send_encoding
+                                                       : CRPC_ENCODING_IDENTITY,
+                              &call->io.send_buf);
     if (code == CRPC_OK)
       post_resume(call);
   }
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   return code;
 }
 
 CRPC_API void crpc_call_set_send_compression(crpc_call *call, bool enabled) {
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   call->is_send_compressed =
       enabled && call->send_encoding != CRPC_ENCODING_IDENTITY;
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
 }
 
 CRPC_API crpc_code crpc_call_close_send(crpc_call *call) {
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   call->is_send_closed = true;
   post_resume(call);
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   return CRPC_OK;
 }
 
 CRPC_API crpc_code crpc_call_recv(crpc_call *call, ProtobufCMessage **msg) {
   crpc_rmsg *m;
-  pthread_mutex_lock(&call->mu);
-  while ((m = crpc_rmsg_queue_pop(&call->received)) == NULL &&
+  pthread_mutex_lock(&call->io.mu);
+  while ((m = crpc_rmsg_queue_pop(&call->io.received)) == NULL &&
          !call->is_finished)
-    pthread_cond_wait(&call->cv, &call->mu);
+    pthread_cond_wait(&call->io.cv, &call->io.mu);
   crpc_code code = call->is_finished ? call->status.code : CRPC_OK;
-  if (m != NULL)
-    maybe_reopen_window(call);
-  pthread_mutex_unlock(&call->mu);
+  if (m != NULL && crpc_call_io_should_reopen_locked(&call->io)) {
+    atomic_fetch_add(&call->refs, 1);
+    crpc_loop_post(call->loop, &call->window_task);
+  }
+  pthread_mutex_unlock(&call->io.mu);
   if (m == NULL) {
     *msg = NULL;
     return code;
@@ -660,20 +614,20 @@ CRPC_API crpc_code crpc_call_recv(crpc_call *call, ProtobufCMessage **msg) {
 }
 
 CRPC_API crpc_code crpc_call_finish(crpc_call *call, crpc_status *status) {
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   while (!call->is_finished)
-    pthread_cond_wait(&call->cv, &call->mu);
-  crpc_rmsg_queue_clear(&call->received);
-  pthread_mutex_unlock(&call->mu);
+    pthread_cond_wait(&call->io.cv, &call->io.mu);
+  crpc_rmsg_queue_clear(&call->io.received);
+  pthread_mutex_unlock(&call->io.mu);
   copy_status(call, status);
   return call->status.code;
 }
 
 CRPC_API void crpc_call_cancel(crpc_call *call) {
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   bool should_post = !call->is_finished && !call->is_cancel_posted;
   call->is_cancel_posted = true;
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   if (!should_post)
     return;
   atomic_fetch_add(&call->refs, 1);

@@ -24,6 +24,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "call/call_io.h"
 #include "call/call_opts.h"
 #include "call/headers.h"
 #include "call/message.h"
@@ -32,7 +33,6 @@
 #include "wire/status.h"
 #include "wire/timeout.h"
 
-#define SEND_BUFFER_LIMIT (1024 * 1024)
 #define RST_CANCEL 0x8
 
 struct crpc_server_call {
@@ -54,12 +54,12 @@ struct crpc_server_call {
   bool has_bad_timeout;
   const char *bad_encoding;
   crpc_encoding recv_encoding;
-  unsigned accepted;          /* bit per crpc_encoding the client takes */
+  unsigned accepted; /* bit per crpc_encoding the client takes */
   crpc_encoding send_encoding;
-  bool is_send_compressed;    /* guarded by mu */
-  bool was_compressed;        /* the request, or the last message read */
-  crpc_bytes inflated;        /* loop: scratch for decompression */
-  crpc_status recv_error;     /* loop: why a received message failed */
+  bool is_send_compressed; /* guarded by mu */
+  bool was_compressed;     /* the request, or the last message read */
+  crpc_bytes inflated;     /* loop: scratch for decompression */
+  crpc_status recv_error;  /* loop: why a received message failed */
   bool is_dispatched;
   bool is_answered_early;
   size_t messages_received;
@@ -71,14 +71,9 @@ struct crpc_server_call {
   bool is_response_started;
   crpc_headers response;
 
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  /* Guarded by mu. */
-  crpc_rmsg_queue received; /* streaming requests */
+  crpc_call_io io; /* received: streaming requests only */
+  /* Guarded by io.mu. */
   bool is_remote_ended;
-  crpc_bytes send_buf;
-  size_t send_pos;
-  bool is_data_deferred;
   bool is_flush_posted;
   bool is_handler_done;
   crpc_status status;
@@ -87,15 +82,12 @@ struct crpc_server_call {
 
   crpc_task run_task;
   crpc_task flush_task;
-  size_t window_held;    /* loop: received bytes not yet given back */
-  bool is_window_held;   /* guarded by mu */
-  bool is_window_posted; /* guarded by mu */
   crpc_task window_task;
   crpc_arena arena;
   _Alignas(16) uint8_t arena_block[1024];
 };
 
-/* The encoding of the next reply message. Called with mu held. */
+/* The encoding of the next reply message. Called with io.mu held. */
 static crpc_encoding send_encoding(const crpc_server_call *call) {
   return call->is_send_compressed ? call->send_encoding
                                   : CRPC_ENCODING_IDENTITY;
@@ -110,8 +102,7 @@ static void call_unref(crpc_server_call *call) {
   if (atomic_fetch_sub_explicit(&call->refs, 1, memory_order_acq_rel) != 1)
     return;
   crpc_server *server = call->server;
-  crpc_rmsg_queue_clear(&call->received);
-  crpc_bytes_free(&call->send_buf);
+  crpc_call_io_free(&call->io);
   crpc_bytes_free(&call->inflated);
   crpc_deframer_free(&call->deframer);
   crpc_metadata_free(call->metadata);
@@ -119,17 +110,15 @@ static void call_unref(crpc_server_call *call) {
   crpc_metadata_free(call->trailers_out);
   crpc_metadata_free(call->opts.metadata);
   crpc_arena_free(&call->arena);
-  pthread_mutex_destroy(&call->mu);
-  pthread_cond_destroy(&call->cv);
   crpc_mem_free(call);
   crpc_server_call_freed(server);
 }
 
 static void cancel(crpc_server_call *call) {
   atomic_store(&call->is_cancelled, true);
-  pthread_mutex_lock(&call->mu);
-  pthread_cond_broadcast(&call->cv);
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
+  pthread_cond_broadcast(&call->io.cv);
+  pthread_mutex_unlock(&call->io.mu);
 }
 
 /* Response side (loop thread). */
@@ -159,10 +148,10 @@ static void answer_early(crpc_server_call *call, int http_status,
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
   call->is_answered_early = true;
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   call->is_handler_done = true;
   crpc_status_set(&call->status, code, "%s", msg);
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   if (crpc_headers_init(&h, &call->arena,
                         6 + crpc_headers_count_metadata(call->trailers_out)) !=
       CRPC_OK)
@@ -198,10 +187,10 @@ static void flush_response(crpc_server_call *call) {
     crpc_h2_resume(&call->stream);
     return;
   }
-  pthread_mutex_lock(&call->mu);
-  bool trailers_only = call->is_handler_done && call->send_buf.len == 0 &&
+  pthread_mutex_lock(&call->io.mu);
+  bool trailers_only = call->is_handler_done && call->io.send_buf.len == 0 &&
                        call->status.code != CRPC_OK;
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   crpc_headers *h = &call->response;
   size_t md = crpc_headers_count_metadata(call->headers_out) +
               crpc_headers_count_metadata(call->trailers_out);
@@ -219,8 +208,8 @@ static void flush_response(crpc_server_call *call) {
     goto reset;
   if (trailers_only && add_status_headers(call, h) != CRPC_OK)
     goto reset;
-  if (crpc_h2_submit_response(&call->stream, h->nv, h->count,
-                              !trailers_only) != CRPC_OK)
+  if (crpc_h2_submit_response(&call->stream, h->nv, h->count, !trailers_only) !=
+      CRPC_OK)
     goto reset;
   call->is_response_started = true;
   return;
@@ -231,10 +220,10 @@ reset:
 
 static void on_flush(void *arg) {
   crpc_server_call *call = arg;
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   call->is_flush_posted = false;
   bool is_done = call->is_handler_done;
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   flush_response(call);
   if (is_done && call->is_timer_armed) {
     crpc_timer_stop(&call->timer);
@@ -243,7 +232,7 @@ static void on_flush(void *arg) {
   call_unref(call);
 }
 
-/* Asks the loop to send what was queued. Called with mu held. */
+/* Asks the loop to send what was queued. Called with io.mu held. */
 static void post_flush(crpc_server_call *call) {
   if (call->is_flush_posted)
     return;
@@ -279,10 +268,10 @@ static void run_handler(void *arg) {
     code = desc->invoke(call, call->method->handlers, call->method->user_data,
                         request, reply);
 
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   if (why.code == CRPC_OK) {
     if (code == CRPC_OK && reply != NULL &&
-        crpc_message_frame(reply, send_encoding(call), &call->send_buf) !=
+        crpc_message_frame(reply, send_encoding(call), &call->io.send_buf) !=
             CRPC_OK)
       crpc_status_set(&why, CRPC_RESOURCE_EXHAUSTED, "out of memory");
     else if (call->status.code == code)
@@ -293,13 +282,13 @@ static void run_handler(void *arg) {
   call->status = why;
   call->is_handler_done = true;
   if (crpc_loop_is_current(call->loop)) {
-    pthread_mutex_unlock(&call->mu);
+    pthread_mutex_unlock(&call->io.mu);
     flush_response(call);
     call_unref(call); /* the handler's reference */
     return;
   }
   post_flush(call);
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   call_unref(call); /* the handler's reference; the flush task holds one */
 }
 
@@ -319,7 +308,8 @@ static void on_header(void *owner, const char *name, size_t name_len,
                       const char *value, size_t value_len,
                       bool block_ends_stream) {
   crpc_server_call *call = owner;
-#define IS(lit) (name_len == sizeof(lit) - 1 && memcmp(name, lit, name_len) == 0)
+#define IS(lit)                                                                \
+  (name_len == sizeof(lit) - 1 && memcmp(name, lit, name_len) == 0)
   if (IS(":method")) {
     call->is_post = value_len == 4 && memcmp(value, "POST", 4) == 0;
   } else if (IS(":path")) {
@@ -352,8 +342,7 @@ static void on_header(void *owner, const char *name, size_t name_len,
       }
       call->bad_encoding = enc != NULL ? enc : "?";
     }
-  } else if (name[0] != ':' &&
-             !crpc_metadata_key_is_reserved(name, name_len)) {
+  } else if (name[0] != ':' && !crpc_metadata_key_is_reserved(name, name_len)) {
     if (call->metadata == NULL && crpc_metadata_new(&call->metadata) != CRPC_OK)
       return;
     crpc_metadata_add_wire(call->metadata, name, name_len, value, value_len);
@@ -383,8 +372,8 @@ static void unknown_method(crpc_server_call *call) {
   size_t svc_len = (size_t)(slash - path - 1);
   if (crpc_server_has_service(call->server, path + 1, svc_len))
     answer_early(call, 200, CRPC_UNIMPLEMENTED,
-                 "unknown method %s for service %.*s", slash + 1,
-                 (int)svc_len, path + 1);
+                 "unknown method %s for service %.*s", slash + 1, (int)svc_len,
+                 path + 1);
   else
     answer_early(call, 200, CRPC_UNIMPLEMENTED, "unknown service %.*s",
                  (int)svc_len, path + 1);
@@ -438,10 +427,10 @@ static void on_headers_done(void *owner, bool end_stream) {
 static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
                             bool compressed) {
   crpc_server_call *call = user_data;
-  crpc_code code = crpc_message_inflate(
-      call->recv_encoding, compressed, &msg, &len,
-      crpc_server_max_recv_len(call->server), &call->inflated,
-      &call->recv_error);
+  crpc_code code =
+      crpc_message_inflate(call->recv_encoding, compressed, &msg, &len,
+                           crpc_server_max_recv_len(call->server),
+                           &call->inflated, &call->recv_error);
   if (code != CRPC_OK)
     return code;
   call->messages_received++;
@@ -458,45 +447,28 @@ static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
     call->was_compressed = compressed;
     return call->request_bytes != NULL ? CRPC_OK : CRPC_RESOURCE_EXHAUSTED;
   }
-  pthread_mutex_lock(&call->mu);
-  code = crpc_rmsg_queue_push(&call->received, msg, len, compressed);
-  pthread_cond_broadcast(&call->cv);
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
+  code = crpc_rmsg_queue_push(&call->io.received, msg, len, compressed);
+  pthread_cond_broadcast(&call->io.cv);
+  pthread_mutex_unlock(&call->io.mu);
   return code;
-}
-
-static void give_back_window(crpc_server_call *call) {
-  crpc_h2_consume(&call->stream, call->window_held);
-  call->window_held = 0;
 }
 
 static void on_window(void *arg) {
   crpc_server_call *call = arg;
-  pthread_mutex_lock(&call->mu);
-  call->is_window_posted = false;
-  pthread_mutex_unlock(&call->mu);
-  give_back_window(call);
+  crpc_h2_consume(&call->stream, crpc_call_io_reopen_window(&call->io));
   call_unref(call);
-}
-
-/* After the handler took a message: reopen a held window. Holds mu. */
-static void maybe_reopen_window(crpc_server_call *call) {
-  if (!call->is_window_held || call->is_window_posted ||
-      call->received.bytes >= CRPC_RECV_QUEUE_LIMIT)
-    return;
-  call->is_window_held = false;
-  call->is_window_posted = true;
-  atomic_fetch_add(&call->refs, 1);
-  crpc_loop_post(call->loop, &call->window_task);
 }
 
 static void on_data(void *owner, const uint8_t *data, size_t len) {
   crpc_server_call *call = owner;
   crpc_status why;
-  call->window_held += len;
+  call->io.window_held += len;
   if (call->is_answered_early || call->method == NULL ||
       call->deframer.failed != CRPC_OK) {
-    give_back_window(call); /* dropped unread */
+    /* Dropped unread. */
+    crpc_h2_consume(&call->stream,
+                    crpc_call_io_settle_window(&call->io, false));
     return;
   }
   why.code = CRPC_OK;
@@ -504,17 +476,10 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
       crpc_deframer_feed(&call->deframer, data, len, on_message, call, &why);
   if (code != CRPC_OK && why.code == CRPC_OK)
     why = call->recv_error; /* on_message failed and said why */
-  if (code == CRPC_OK && !has_single_request(call)) {
-    /* Streamed requests: the handler's reads pace the window. */
-    pthread_mutex_lock(&call->mu);
-    bool hold = call->received.bytes >= CRPC_RECV_QUEUE_LIMIT;
-    call->is_window_held = hold;
-    pthread_mutex_unlock(&call->mu);
-    if (!hold)
-      give_back_window(call);
-    return;
-  }
-  give_back_window(call);
+  /* Streamed requests: the handler's reads pace the window. */
+  crpc_h2_consume(&call->stream,
+                  crpc_call_io_settle_window(
+                      &call->io, code == CRPC_OK && !has_single_request(call)));
   if (code == CRPC_OK || call->is_answered_early)
     return;
   /* A running handler is cancelled; the client hears the real reason
@@ -529,10 +494,10 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
 
 static void on_remote_end(void *owner) {
   crpc_server_call *call = owner;
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   call->is_remote_ended = true;
-  pthread_cond_broadcast(&call->cv);
-  pthread_mutex_unlock(&call->mu);
+  pthread_cond_broadcast(&call->io.cv);
+  pthread_mutex_unlock(&call->io.mu);
   if (call->is_answered_early || call->is_dispatched || call->method == NULL)
     return;
   if (!crpc_deframer_is_idle(&call->deframer)) {
@@ -540,8 +505,8 @@ static void on_remote_end(void *owner) {
     return;
   }
   if (call->messages_received == 0) {
-    answer_early(call, 200, CRPC_UNIMPLEMENTED,
-                 "no request message for %s", call->path);
+    answer_early(call, 200, CRPC_UNIMPLEMENTED, "no request message for %s",
+                 call->path);
     return;
   }
   dispatch(call);
@@ -550,24 +515,13 @@ static void on_remote_end(void *owner) {
 static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
                               size_t *len) {
   crpc_server_call *call = owner;
-  crpc_h2_data result;
-  pthread_mutex_lock(&call->mu);
-  size_t n = call->send_buf.len - call->send_pos;
-  if (n > max)
-    n = max;
-  if (n > 0) /* send_buf.data may be NULL */
-    memcpy(buf, call->send_buf.data + call->send_pos, n);
-  call->send_pos += n;
-  if (call->send_pos == call->send_buf.len) {
-    call->send_buf.len = call->send_pos = 0;
-    result = call->is_handler_done ? CRPC_H2_DATA_TRAILERS
-                                   : CRPC_H2_DATA_DEFER;
-    pthread_cond_broadcast(&call->cv); /* a writer may wait for room */
-  } else {
-    result = CRPC_H2_DATA_MORE;
-  }
-  pthread_mutex_unlock(&call->mu);
-  *len = n;
+  crpc_h2_data result = CRPC_H2_DATA_MORE;
+  bool is_drained;
+  pthread_mutex_lock(&call->io.mu);
+  *len = crpc_call_io_take_locked(&call->io, buf, max, &is_drained);
+  if (is_drained)
+    result = call->is_handler_done ? CRPC_H2_DATA_TRAILERS : CRPC_H2_DATA_DEFER;
+  pthread_mutex_unlock(&call->io.mu);
   return result;
 }
 
@@ -591,9 +545,9 @@ static void on_close(void *owner, uint32_t error, const char *why) {
     crpc_timer_stop(&call->timer);
     call->is_timer_armed = false;
   }
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   bool is_done = call->is_handler_done;
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   if (!is_done)
     cancel(call); /* the client went away before the answer */
   call_unref(call);
@@ -621,10 +575,7 @@ void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
   call->loop = crpc_h2_conn_loop(conn);
   call->deadline = CRPC_DEADLINE_NONE;
   crpc_call_opts_init(&call->opts);
-  pthread_mutex_init(&call->mu, NULL);
-  pthread_cond_init(&call->cv, NULL);
-  crpc_rmsg_queue_init(&call->received);
-  crpc_bytes_init(&call->send_buf);
+  crpc_call_io_init(&call->io);
   crpc_deframer_init(&call->deframer, crpc_server_max_recv_len(server));
   crpc_arena_init(&call->arena, call->arena_block, sizeof(call->arena_block));
   crpc_task_init(&call->run_task, run_handler, call);
@@ -648,17 +599,16 @@ CRPC_API char *crpc_server_call_strdup(crpc_server_call *call, const char *s) {
   return crpc_arena_strdup(&call->arena, s);
 }
 
-CRPC_API crpc_code crpc_server_call_fail(crpc_server_call *call,
-                                         crpc_code code, const char *fmt,
-                                         ...) {
+CRPC_API crpc_code crpc_server_call_fail(crpc_server_call *call, crpc_code code,
+                                         const char *fmt, ...) {
   va_list ap;
   char msg[CRPC_STATUS_MESSAGE_MAX];
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   crpc_status_set(&call->status, code, "%s", msg);
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   return code;
 }
 
@@ -679,12 +629,12 @@ crpc_server_call_metadata(const crpc_server_call *call) {
 static crpc_code add_out(crpc_server_call *call, crpc_metadata **md,
                          const char *key, const void *value, size_t len) {
   crpc_code code = CRPC_OK;
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   if (*md == NULL)
     code = crpc_metadata_new(md);
   if (code == CRPC_OK)
     code = crpc_metadata_add(*md, key, value, len);
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   return code;
 }
 
@@ -725,8 +675,7 @@ CRPC_API const crpc_call_opts *crpc_server_call_opts(crpc_server_call *call) {
 }
 
 static crpc_code cancelled_code(const crpc_server_call *call) {
-  return call->deadline != CRPC_DEADLINE_NONE &&
-                 crpc_now_ms() >= call->deadline
+  return call->deadline != CRPC_DEADLINE_NONE && crpc_now_ms() >= call->deadline
              ? CRPC_DEADLINE_EXCEEDED
              : CRPC_CANCELLED;
 }
@@ -736,15 +685,18 @@ CRPC_API crpc_code crpc_server_call_read(crpc_server_call *call,
   crpc_rmsg *m;
   crpc_status why;
   *msg = NULL;
-  pthread_mutex_lock(&call->mu);
-  while ((m = crpc_rmsg_queue_pop(&call->received)) == NULL &&
+  pthread_mutex_lock(&call->io.mu);
+  while ((m = crpc_rmsg_queue_pop(&call->io.received)) == NULL &&
          !call->is_remote_ended && !atomic_load(&call->is_cancelled))
-    pthread_cond_wait(&call->cv, &call->mu);
+    pthread_cond_wait(&call->io.cv, &call->io.mu);
   if (m != NULL) {
-    maybe_reopen_window(call);
     call->was_compressed = m->was_compressed;
+    if (crpc_call_io_should_reopen_locked(&call->io)) {
+      atomic_fetch_add(&call->refs, 1);
+      crpc_loop_post(call->loop, &call->window_task);
+    }
   }
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   if (m == NULL)
     return atomic_load(&call->is_cancelled) ? cancelled_code(call) : CRPC_OK;
   crpc_code code = crpc_message_unpack(call->method->desc->request_type,
@@ -758,18 +710,18 @@ CRPC_API crpc_code crpc_server_call_read(crpc_server_call *call,
 CRPC_API crpc_code crpc_server_call_write(crpc_server_call *call,
                                           const ProtobufCMessage *msg) {
   crpc_code code;
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   while (!atomic_load(&call->is_cancelled) &&
-         call->send_buf.len - call->send_pos >= SEND_BUFFER_LIMIT)
-    pthread_cond_wait(&call->cv, &call->mu);
+         !crpc_call_io_has_room_locked(&call->io))
+    pthread_cond_wait(&call->io.cv, &call->io.mu);
   if (atomic_load(&call->is_cancelled)) {
     code = cancelled_code(call);
   } else {
-    code = crpc_message_frame(msg, send_encoding(call), &call->send_buf);
+    code = crpc_message_frame(msg, send_encoding(call), &call->io.send_buf);
     if (code == CRPC_OK)
       post_flush(call);
   }
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   return code;
 }
 
@@ -781,19 +733,19 @@ CRPC_API crpc_code crpc_server_call_set_compression(crpc_server_call *call,
   /* grpc doc/compression.md: never send what the client did not accept. */
   if (e != CRPC_ENCODING_IDENTITY && !(call->accepted & (1u << e)))
     e = CRPC_ENCODING_IDENTITY;
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   call->send_encoding = e;
   call->is_send_compressed = e != CRPC_ENCODING_IDENTITY;
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
   return CRPC_OK;
 }
 
 CRPC_API void crpc_server_call_set_send_compression(crpc_server_call *call,
                                                     bool enabled) {
-  pthread_mutex_lock(&call->mu);
+  pthread_mutex_lock(&call->io.mu);
   call->is_send_compressed =
       enabled && call->send_encoding != CRPC_ENCODING_IDENTITY;
-  pthread_mutex_unlock(&call->mu);
+  pthread_mutex_unlock(&call->io.mu);
 }
 
 CRPC_API bool crpc_server_call_was_compressed(const crpc_server_call *call) {

@@ -1,0 +1,74 @@
+/*
+ * call/call_io.c: send and receive queues shared by a call's threads.
+ */
+#include "call/call_io.h"
+
+#include <string.h>
+
+void crpc_call_io_init(crpc_call_io *io) {
+  pthread_mutex_init(&io->mu, NULL);
+  pthread_cond_init(&io->cv, NULL);
+  crpc_bytes_init(&io->send_buf);
+  io->send_pos = 0;
+  crpc_rmsg_queue_init(&io->received);
+  io->window_held = 0;
+  io->is_window_held = false;
+  io->is_window_posted = false;
+}
+
+void crpc_call_io_free(crpc_call_io *io) {
+  crpc_rmsg_queue_clear(&io->received);
+  crpc_bytes_free(&io->send_buf);
+  pthread_mutex_destroy(&io->mu);
+  pthread_cond_destroy(&io->cv);
+}
+
+size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
+                                bool *is_drained) {
+  size_t n = io->send_buf.len - io->send_pos;
+  if (n > max)
+    n = max;
+  if (n > 0) /* send_buf.data may be NULL */
+    memcpy(buf, io->send_buf.data + io->send_pos, n);
+  io->send_pos += n;
+  *is_drained = io->send_pos == io->send_buf.len;
+  if (*is_drained) {
+    io->send_buf.len = io->send_pos = 0;
+    pthread_cond_broadcast(&io->cv); /* a writer may wait for room */
+  }
+  return n;
+}
+
+bool crpc_call_io_has_room_locked(const crpc_call_io *io) {
+  return io->send_buf.len - io->send_pos < CRPC_SEND_QUEUE_LIMIT;
+}
+
+size_t crpc_call_io_settle_window(crpc_call_io *io, bool is_paced) {
+  pthread_mutex_lock(&io->mu);
+  bool hold = is_paced && io->received.bytes >= CRPC_RECV_QUEUE_LIMIT;
+  io->is_window_held = hold;
+  pthread_mutex_unlock(&io->mu);
+  if (hold)
+    return 0;
+  size_t n = io->window_held;
+  io->window_held = 0;
+  return n;
+}
+
+bool crpc_call_io_should_reopen_locked(crpc_call_io *io) {
+  if (!io->is_window_held || io->is_window_posted ||
+      io->received.bytes >= CRPC_RECV_QUEUE_LIMIT)
+    return false;
+  io->is_window_held = false;
+  io->is_window_posted = true;
+  return true;
+}
+
+size_t crpc_call_io_reopen_window(crpc_call_io *io) {
+  pthread_mutex_lock(&io->mu);
+  io->is_window_posted = false;
+  pthread_mutex_unlock(&io->mu);
+  size_t n = io->window_held;
+  io->window_held = 0;
+  return n;
+}

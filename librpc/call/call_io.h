@@ -1,0 +1,63 @@
+/*
+ * call/call_io.h: what the application's thread and the loop share in one
+ * call, on either side: the queue of framed messages to send, the queue
+ * of received messages, and the receive window they pace.
+ *
+ * |mu| guards everything here except |window_held| (loop thread only), and
+ * the calls embedding this use it for their own shared state too.
+ */
+#ifndef CRPC_CALL_IO_H
+#define CRPC_CALL_IO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "base/bytes.h"
+#include "call/message.h"
+
+/* Unsent bytes a writer may queue before it waits for the peer. */
+#define CRPC_SEND_QUEUE_LIMIT (1024 * 1024)
+
+typedef struct crpc_call_io {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  crpc_bytes send_buf; /* framed messages HTTP/2 has not taken yet */
+  size_t send_pos;
+  crpc_rmsg_queue received;
+  size_t window_held;    /* loop: DATA bytes not yet given back */
+  bool is_window_held;   /* the reader fell behind; the window waits */
+  bool is_window_posted; /* a task to reopen it is on its way */
+} crpc_call_io;
+
+void crpc_call_io_init(crpc_call_io *io);
+void crpc_call_io_free(crpc_call_io *io);
+
+/*
+ * Loop, |mu| held: moves up to |max| unsent bytes to |buf| and returns
+ * how many; *is_drained when nothing is left. Wakes waiting writers.
+ */
+size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
+                                bool *is_drained);
+
+/* |mu| held: whether a writer may queue another message now. */
+bool crpc_call_io_has_room_locked(const crpc_call_io *io);
+
+/*
+ * Loop, after DATA was added to |window_held| and deframed: the bytes to
+ * give back to the peer now. All of them, unless |is_paced| (the
+ * application reads messages one at a time) and more than
+ * CRPC_RECV_QUEUE_LIMIT bytes wait unread.
+ */
+size_t crpc_call_io_settle_window(crpc_call_io *io, bool is_paced);
+
+/*
+ * Application, |mu| held, after taking a message: true when a held window
+ * may reopen; the caller then posts a task that calls
+ * crpc_call_io_reopen_window() on the loop.
+ */
+bool crpc_call_io_should_reopen_locked(crpc_call_io *io);
+
+/* Loop: the held bytes to give back now that the reader caught up. */
+size_t crpc_call_io_reopen_window(crpc_call_io *io);
+
+#endif /* CRPC_CALL_IO_H */
