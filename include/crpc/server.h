@@ -157,9 +157,29 @@ CRPC_API const char *crpc_server_call_peer(const crpc_server_call *call);
 
 /*
  * Options for outbound calls made on behalf of this call: they carry its
- * deadline. Owned by the call.
+ * deadline, and its cancellation (the client going away, the deadline
+ * passing) cancels them, as gRPC C-core's default propagation does. Owned
+ * by the call. For other options, or to opt out of a part, use
+ * crpc_call_opts_set_parent() on options of your own.
  */
 CRPC_API const crpc_call_opts *crpc_server_call_opts(crpc_server_call *call);
+
+/* What crpc_call_opts_set_parent() hands down. */
+#define CRPC_PROPAGATE_DEADLINE 1u
+#define CRPC_PROPAGATE_CANCELLATION 2u
+#define CRPC_PROPAGATE_DEFAULTS                                               \
+  (CRPC_PROPAGATE_DEADLINE | CRPC_PROPAGATE_CANCELLATION)
+
+/*
+ * Makes calls started with |opts| children of |parent| (a call whose
+ * handler is running): with CRPC_PROPAGATE_DEADLINE they get the parent's
+ * deadline (or their own, if earlier); with CRPC_PROPAGATE_CANCELLATION
+ * they are cancelled when the parent is. |opts| must not outlive the
+ * parent's handler. NULL |parent| clears it.
+ */
+CRPC_API void crpc_call_opts_set_parent(crpc_call_opts *opts,
+                                        crpc_server_call *parent,
+                                        unsigned propagate);
 
 /*
  * Compresses reply messages with |encoding| ("identity", "gzip",

@@ -14,6 +14,7 @@ void crpc_call_opts_init(crpc_call_opts *opts) {
   opts->capture_headers = NULL;
   opts->capture_trailers = NULL;
   opts->compression = CRPC_ENCODING_IDENTITY;
+  opts->parent_scope = NULL;
   if (opts->metadata != NULL)
     crpc_metadata_clear(opts->metadata);
 }

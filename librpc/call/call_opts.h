@@ -4,6 +4,7 @@
 #ifndef CRPC_CALL_OPTS_H
 #define CRPC_CALL_OPTS_H
 
+#include "call/cancel_scope.h"
 #include "crpc/call.h"
 #include "wire/compress.h"
 
@@ -15,6 +16,7 @@ struct crpc_call_opts {
   crpc_metadata *capture_headers;  /* borrowed */
   crpc_metadata *capture_trailers; /* borrowed */
   crpc_encoding compression;       /* for request messages */
+  crpc_cancel_scope *parent_scope; /* cancels calls made with these opts */
 };
 
 /* The absolute deadline a call started now gets from |opts| (NULL ok). */

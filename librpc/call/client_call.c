@@ -78,6 +78,9 @@ struct crpc_call {
   crpc_bytes inflated;         /* loop: scratch for decompression */
   crpc_status recv_error;      /* loop: why a received message failed */
 
+  crpc_cancel_member parent_link; /* in the parent call's scope */
+  bool is_parent_cancelled;       /* the parent ended before we started */
+
   crpc_unary_done_cb *done; /* async unary only */
   void *done_data;
 
@@ -88,6 +91,7 @@ struct crpc_call {
 static void call_unref(crpc_call *call) {
   if (atomic_fetch_sub_explicit(&call->refs, 1, memory_order_acq_rel) != 1)
     return;
+  crpc_cancel_scope_leave(&call->parent_link);
   crpc_call_io_free(&call->io);
   crpc_bytes_free(&call->inflated);
   crpc_deframer_free(&call->deframer);
@@ -112,6 +116,7 @@ static void finish(crpc_call *call, const crpc_status *status) {
   call->status = *status;
   pthread_cond_broadcast(&call->io.cv);
   pthread_mutex_unlock(&call->io.mu);
+  crpc_cancel_scope_leave(&call->parent_link);
   if (call->is_timer_armed) {
     crpc_timer_stop(&call->timer);
     call->is_timer_armed = false;
@@ -430,6 +435,12 @@ static crpc_code call_new(crpc_channel *channel, const crpc_method_desc *method,
   /* PROTOCOL-HTTP2.md "Requests": pseudo-headers first, then reserved
    * headers, then custom metadata. One slot is kept for grpc-timeout. */
   const crpc_metadata *md = opts != NULL ? opts->metadata : NULL;
+  if (opts != NULL && opts->parent_scope != NULL) {
+    call->parent_link.cancel = (void (*)(void *))crpc_call_cancel;
+    call->parent_link.member = call;
+    call->is_parent_cancelled =
+        !crpc_cancel_scope_join(opts->parent_scope, &call->parent_link);
+  }
   crpc_headers *h = &call->request_headers;
   if (crpc_headers_init(h, &call->arena,
                         11 + crpc_headers_count_metadata(md)) != CRPC_OK)
@@ -462,6 +473,8 @@ oom:
 
 static void call_post_start(crpc_call *call) {
   crpc_loop_post(call->loop, &call->start_task);
+  if (call->is_parent_cancelled)
+    crpc_call_cancel(call);
 }
 
 static void copy_status(const crpc_call *call, crpc_status *status) {

@@ -46,7 +46,8 @@ struct crpc_server_call {
   const char *path;
   const char *peer;
   crpc_metadata *metadata; /* request metadata, NULL if none */
-  crpc_call_opts opts;     /* for outbound calls: carries the deadline */
+  crpc_call_opts opts;     /* for outbound calls: deadline, cancellation */
+  crpc_cancel_scope scope; /* outbound calls cancelled with this one */
 
   /* Request parsing, loop thread only. */
   bool is_post;
@@ -103,6 +104,7 @@ static void call_unref(crpc_server_call *call) {
     return;
   crpc_server *server = call->server;
   crpc_call_io_free(&call->io);
+  crpc_cancel_scope_destroy(&call->scope);
   crpc_bytes_free(&call->inflated);
   crpc_deframer_free(&call->deframer);
   crpc_metadata_free(call->metadata);
@@ -114,8 +116,17 @@ static void call_unref(crpc_server_call *call) {
   crpc_server_call_freed(server);
 }
 
+/* The scope keeps the call alive while outbound calls are in it. */
+static void hold(void *arg) {
+  crpc_server_call *call = arg;
+  atomic_fetch_add(&call->refs, 1);
+}
+
+static void release(void *arg) { call_unref(arg); }
+
 static void cancel(crpc_server_call *call) {
   atomic_store(&call->is_cancelled, true);
+  crpc_cancel_scope_cancel(&call->scope);
   pthread_mutex_lock(&call->io.mu);
   pthread_cond_broadcast(&call->io.cv);
   pthread_mutex_unlock(&call->io.mu);
@@ -575,6 +586,8 @@ void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
   call->loop = crpc_h2_conn_loop(conn);
   call->deadline = CRPC_DEADLINE_NONE;
   crpc_call_opts_init(&call->opts);
+  crpc_cancel_scope_init(&call->scope, call, hold, release);
+  call->opts.parent_scope = &call->scope;
   crpc_call_io_init(&call->io);
   crpc_deframer_init(&call->deframer, crpc_server_max_recv_len(server));
   crpc_arena_init(&call->arena, call->arena_block, sizeof(call->arena_block));
@@ -750,4 +763,17 @@ CRPC_API void crpc_server_call_set_send_compression(crpc_server_call *call,
 
 CRPC_API bool crpc_server_call_was_compressed(const crpc_server_call *call) {
   return call->was_compressed;
+}
+
+CRPC_API void crpc_call_opts_set_parent(crpc_call_opts *opts,
+                                        crpc_server_call *parent,
+                                        unsigned propagate) {
+  opts->parent_scope = NULL;
+  if (parent == NULL)
+    return;
+  if ((propagate & CRPC_PROPAGATE_DEADLINE) &&
+      parent->deadline < opts->deadline)
+    opts->deadline = parent->deadline;
+  if (propagate & CRPC_PROPAGATE_CANCELLATION)
+    opts->parent_scope = &parent->scope;
 }

@@ -16,6 +16,42 @@
 #include "testsvc.crpc.h"
 
 static atomic_int cancelled_seen;
+static atomic_int forward_failed;
+
+/* Passes the call on to the next hop, under this call's deadline and
+ * cancellation (crpc_server_call_opts). */
+static crpc_code forward(crpc_server_call *call, const Crpctest__Ask *ask,
+                         Crpctest__Answer *answer) {
+  Crpctest__Ask next = *ask;
+  Crpctest__Answer *reply = NULL;
+  crpc_channel *channel;
+  crpc_status st;
+  next.forward_to = ask->forward_to + 1;
+  next.n_forward_to = ask->n_forward_to - 1;
+  if (crpc_channel_new(&channel, ask->forward_to[0], NULL) != CRPC_OK)
+    return crpc_server_call_fail(call, CRPC_INTERNAL, "bad target %s",
+                                 ask->forward_to[0]);
+  crpc_call_opts *own = NULL;
+  if (ask->detach && crpc_call_opts_new(&own) == CRPC_OK)
+    crpc_call_opts_set_parent(own, call, 0);
+  const crpc_call_opts *opts = own != NULL ? own : crpc_server_call_opts(call);
+  crpc_code code =
+      crpctest__test__run__call(channel, &next, &reply, opts, &st);
+  crpc_call_opts_free(own);
+  if (code == CRPC_OK) {
+    uint8_t *copy = crpc_server_call_alloc(call, reply->payload.len + 1);
+    if (copy != NULL && reply->payload.len > 0)
+      memcpy(copy, reply->payload.data, reply->payload.len);
+    answer->payload.data = copy;
+    answer->payload.len = copy != NULL ? reply->payload.len : 0;
+    crpctest__answer__free_unpacked(reply, NULL);
+  } else {
+    atomic_fetch_add(&forward_failed, 1);
+    crpc_server_call_fail(call, code, "next hop: %s", st.message);
+  }
+  crpc_channel_free(channel);
+  return code;
+}
 
 static bool sleep_watching(crpc_server_call *call, int ms) {
   for (int slept = 0; slept < ms; slept += 5) {
@@ -40,6 +76,8 @@ static crpc_code echo_metadata(crpc_server_call *call) {
 
 static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
                      Crpctest__Answer *answer, void *user_data) {
+  if (ask->n_forward_to > 0)
+    return forward(call, ask, answer);
   if (ask->sleep_ms > 0 && sleep_watching(call, ask->sleep_ms)) {
     atomic_fetch_add(&cancelled_seen, 1);
     answer->was_cancelled = true;
@@ -56,10 +94,11 @@ static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
 
 static crpc_code stats(crpc_server_call *call, const Crpctest__Ask *ask,
                        Crpctest__Answer *answer, void *user_data) {
-  char *text = crpc_server_call_alloc(call, 16);
+  char *text = crpc_server_call_alloc(call, 32);
   if (text == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
-  int n = snprintf(text, 16, "%d", atomic_load(&cancelled_seen));
+  int n = snprintf(text, 32, "%d %d", atomic_load(&cancelled_seen),
+                   atomic_load(&forward_failed));
   answer->payload.data = (uint8_t *)text;
   answer->payload.len = (size_t)n;
   return CRPC_OK;
