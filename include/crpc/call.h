@@ -47,6 +47,14 @@ CRPC_API void crpc_call_opts_set_max_recv_len(crpc_call_opts *opts,
                                               size_t len);
 
 /*
+ * Wait-for-ready (grpc doc/wait-for-ready.md): while the server cannot be
+ * reached, the call waits (until its deadline) instead of failing at once
+ * with UNAVAILABLE. Overrides the service config's waitForReady.
+ */
+CRPC_API void crpc_call_opts_set_wait_for_ready(crpc_call_opts *opts,
+                                                bool enabled);
+
+/*
  * Compresses request messages with |encoding|: "identity" (the default),
  * "gzip" or "deflate" (grpc doc/compression.md). A server without it
  * answers UNIMPLEMENTED. INVALID_ARGUMENT for other names.

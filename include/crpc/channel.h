@@ -30,6 +30,22 @@ CRPC_API crpc_code crpc_channel_opts_set_authority(crpc_channel_opts *opts,
                                                    const char *authority);
 
 /*
+ * Sets the channel's service config, gRPC's JSON (grpc doc/
+ * service_config.md): per-method `timeout`, `waitForReady` and
+ * `retryPolicy` (gRFC A6: maxAttempts, initialBackoff, maxBackoff,
+ * backoffMultiplier, retryableStatusCodes), `retryThrottling` (maxTokens,
+ * tokenRatio) and `loadBalancingConfig`. INVALID_ARGUMENT, with |why|
+ * naming the field, for config gRPC would reject; nothing changes then.
+ *
+ * Methods marked `option idempotency_level = IDEMPOTENT` (or
+ * NO_SIDE_EFFECTS) that the config does not cover are retried on
+ * UNAVAILABLE: 3 attempts, backoff 100 ms doubling to 1 s. No other method
+ * is ever retried unless configured.
+ */
+CRPC_API crpc_code crpc_channel_opts_set_service_config(
+    crpc_channel_opts *opts, const char *json, crpc_status *why);
+
+/*
  * Connects to |target| (grpc doc/naming.md): "host:port", "ipv4:a.b.c.d:port",
  * "ipv6:[addr]:port", "unix:path" or "unix:///abs/path". Connecting is lazy:
  * the first call connects. |opts| may be NULL and is copied.

@@ -140,6 +140,14 @@ CRPC_API crpc_code crpc_server_call_add_trailer(crpc_server_call *call,
                                                 const void *value,
                                                 size_t value_len);
 
+/*
+ * Server pushback (gRFC A6): asks a retrying client to wait |ms| before its
+ * next attempt, or, with a negative |ms|, not to retry at all. Sent as
+ * grpc-retry-pushback-ms with the status.
+ */
+CRPC_API void crpc_server_call_set_retry_pushback(crpc_server_call *call,
+                                                  int64_t ms);
+
 /* The call's deadline (crpc_now_ms() clock), CRPC_DEADLINE_NONE if none. */
 CRPC_API int64_t crpc_server_call_deadline(const crpc_server_call *call);
 

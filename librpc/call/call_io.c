@@ -10,6 +10,7 @@ void crpc_call_io_init(crpc_call_io *io) {
   pthread_cond_init(&io->cv, NULL);
   crpc_bytes_init(&io->send_buf);
   io->send_pos = 0;
+  io->is_retained = false;
   crpc_rmsg_queue_init(&io->received);
   io->window_held = 0;
   io->is_window_held = false;
@@ -32,10 +33,11 @@ size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
     memcpy(buf, io->send_buf.data + io->send_pos, n);
   io->send_pos += n;
   *is_drained = io->send_pos == io->send_buf.len;
-  if (*is_drained) {
+  if (*is_drained && !io->is_retained) {
     io->send_buf.len = io->send_pos = 0;
-    pthread_cond_broadcast(&io->cv); /* a writer may wait for room */
   }
+  if (*is_drained)
+    pthread_cond_broadcast(&io->cv); /* a writer may wait for room */
   return n;
 }
 

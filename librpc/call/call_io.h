@@ -23,6 +23,7 @@ typedef struct crpc_call_io {
   pthread_cond_t cv;
   crpc_bytes send_buf; /* framed messages HTTP/2 has not taken yet */
   size_t send_pos;
+  bool is_retained; /* keep sent bytes: the request may be sent again */
   crpc_rmsg_queue received;
   size_t window_held;    /* loop: DATA bytes not yet given back */
   bool is_window_held;   /* the reader fell behind; the window waits */

@@ -15,6 +15,7 @@ void crpc_call_opts_init(crpc_call_opts *opts) {
   opts->capture_trailers = NULL;
   opts->compression = CRPC_ENCODING_IDENTITY;
   opts->parent_scope = NULL;
+  opts->wait_for_ready = -1;
   if (opts->metadata != NULL)
     crpc_metadata_clear(opts->metadata);
 }
@@ -85,4 +86,9 @@ CRPC_API crpc_code crpc_call_opts_set_compression(crpc_call_opts *opts,
     return CRPC_INVALID_ARGUMENT;
   opts->compression = e;
   return CRPC_OK;
+}
+
+CRPC_API void crpc_call_opts_set_wait_for_ready(crpc_call_opts *opts,
+                                                bool enabled) {
+  opts->wait_for_ready = enabled;
 }

@@ -17,6 +17,7 @@ struct crpc_call_opts {
   crpc_metadata *capture_trailers; /* borrowed */
   crpc_encoding compression;       /* for request messages */
   crpc_cancel_scope *parent_scope; /* cancels calls made with these opts */
+  int wait_for_ready;              /* -1: as the service config says */
 };
 
 /* The absolute deadline a call started now gets from |opts| (NULL ok). */

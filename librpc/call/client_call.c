@@ -18,6 +18,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/arena.h"
@@ -77,6 +78,18 @@ struct crpc_call {
   crpc_encoding recv_encoding; /* loop: the response's grpc-encoding */
   crpc_bytes inflated;         /* loop: scratch for decompression */
   crpc_status recv_error;      /* loop: why a received message failed */
+
+  /* Retries (gRFC A6), loop thread only but for the policy. */
+  const crpc_retry_policy *retry; /* NULL: this call is never retried */
+  bool is_wait_for_ready;
+  int attempts;            /* started so far */
+  int transparent_retries;
+  bool is_committed;       /* response headers came: no more attempts */
+  int64_t pushback_ms;     /* grpc-retry-pushback-ms; -1 none, -2 "stop" */
+  bool is_backing_off;     /* between attempts, the retry timer armed */
+  crpc_timer retry_timer;
+  size_t base_header_count; /* request headers before per-attempt ones */
+  char attempts_text[12];
 
   crpc_cancel_member parent_link; /* in the parent call's scope */
   bool is_parent_cancelled;       /* the parent ended before we started */
@@ -160,6 +173,18 @@ static void on_header(void *owner, const char *name, size_t name_len,
     }
     return;
   }
+  if (name_len == 22 && memcmp(name, "grpc-retry-pushback-ms", 22) == 0) {
+    /* gRFC A6: a valid non-negative value sets the next delay; anything
+     * else means "do not retry". */
+    int64_t ms = 0;
+    bool ok = value_len > 0 && value_len < 10;
+    for (size_t i = 0; ok && i < value_len; i++) {
+      ok = value[i] >= '0' && value[i] <= '9';
+      ms = ms * 10 + (value[i] - '0');
+    }
+    call->pushback_ms = ok ? ms : -2;
+    return;
+  }
   if (name_len == 13 && memcmp(name, "grpc-encoding", 13) == 0) {
     call->recv_encoding = crpc_encoding_parse(value, value_len);
     return;
@@ -183,7 +208,9 @@ static void on_header(void *owner, const char *name, size_t name_len,
 
 static void on_headers_done(void *owner, bool end_stream) {
   crpc_call *call = owner;
-  call->header_blocks++;
+  /* gRFC A6: response headers commit the call; Trailers-Only does not. */
+  if (++call->header_blocks == 1 && !end_stream)
+    call->is_committed = true;
 }
 
 static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
@@ -286,10 +313,14 @@ static void status_at_close(crpc_call *call, uint32_t error, const char *why,
   }
 }
 
+static bool retry_later(crpc_call *call, uint32_t error, const crpc_status *st);
+
 static void on_close(void *owner, uint32_t error, const char *why) {
   crpc_call *call = owner;
   crpc_status st;
   status_at_close(call, error, why, &st);
+  if (retry_later(call, error, &st))
+    return; /* the loop's reference stays with the next attempt */
   finish(call, &st);
   release_loop_ref(call);
 }
@@ -306,45 +337,47 @@ const crpc_h2_ops crpc_client_call_h2_ops = {
 
 /* Loop tasks. */
 
+static void stop_backing_off(crpc_call *call);
+
 static void on_deadline(void *arg) {
   crpc_call *call = arg;
   call->is_timer_armed = false;
   finish_with(call, CRPC_DEADLINE_EXCEEDED, "%s", "deadline exceeded");
   crpc_h2_reset(&call->stream, 0x8 /* CANCEL */);
+  stop_backing_off(call);
 }
 
-static void on_start(void *arg) {
-  crpc_call *call = arg;
+/* Starts one attempt: a new stream with the whole request. */
+static void start_attempt(crpc_call *call) {
   crpc_h2_conn *conn;
   crpc_status why;
+  crpc_headers *h = &call->request_headers;
 
-  pthread_mutex_lock(&call->io.mu);
-  bool is_finished = call->is_finished; /* cancelled before it started */
-  pthread_mutex_unlock(&call->io.mu);
-  if (is_finished)
-    goto done;
+  h->count = call->base_header_count;
   if (call->deadline != CRPC_DEADLINE_NONE) {
     int64_t left = call->deadline - crpc_now_ms();
     if (left <= 0) {
-      finish_with(call, CRPC_DEADLINE_EXCEEDED, "%s",
-                  "deadline exceeded before the call started");
+      finish_with(call, CRPC_DEADLINE_EXCEEDED, "%s", "deadline exceeded");
       goto done;
     }
     /* PROTOCOL-HTTP2.md: the remaining time, as grpc-timeout. */
     crpc_timeout_format(left, call->timeout_text);
-    crpc_headers_add(&call->request_headers, "grpc-timeout", call->timeout_text,
+    crpc_headers_add(h, "grpc-timeout", call->timeout_text,
                      strlen(call->timeout_text));
-    crpc_timer_init(&call->timer, call->loop, on_deadline, call);
-    crpc_timer_start_at(&call->timer, call->deadline);
-    call->is_timer_armed = true;
   }
+  if (call->attempts > 0) {
+    snprintf(call->attempts_text, sizeof(call->attempts_text), "%d",
+             call->attempts);
+    crpc_headers_add(h, "grpc-previous-rpc-attempts", call->attempts_text,
+                     strlen(call->attempts_text));
+  }
+  call->attempts++;
   if (crpc_channel_pick(call->channel, &conn, &why) != CRPC_OK) {
     finish(call, &why);
     goto done;
   }
-  crpc_code code = crpc_h2_submit_request(conn, &call->stream, call,
-                                          call->request_headers.nv,
-                                          call->request_headers.count, true);
+  crpc_code code =
+      crpc_h2_submit_request(conn, &call->stream, call, h->nv, h->count, true);
   if (code != CRPC_OK) {
     finish_with(call, code, "%s", "cannot start an HTTP/2 stream");
     goto done;
@@ -353,6 +386,114 @@ static void on_start(void *arg) {
   return; /* the loop's reference now belongs to the stream */
 
 done:
+  release_loop_ref(call);
+}
+
+static void on_start(void *arg) {
+  crpc_call *call = arg;
+  pthread_mutex_lock(&call->io.mu);
+  bool is_finished = call->is_finished; /* cancelled before it started */
+  pthread_mutex_unlock(&call->io.mu);
+  if (is_finished) {
+    release_loop_ref(call);
+    return;
+  }
+  if (call->deadline != CRPC_DEADLINE_NONE) {
+    /* One deadline spans every attempt (gRFC A6). */
+    crpc_timer_init(&call->timer, call->loop, on_deadline, call);
+    crpc_timer_start_at(&call->timer, call->deadline);
+    call->is_timer_armed = true;
+  }
+  start_attempt(call);
+}
+
+static void on_retry_timer(void *arg) {
+  crpc_call *call = arg;
+  call->is_backing_off = false;
+  start_attempt(call);
+}
+
+/* Forgets the ended attempt, keeping the request to send it again. */
+static void reset_attempt(crpc_call *call) {
+  crpc_deframer_free(&call->deframer);
+  crpc_deframer_init(&call->deframer, call->max_recv_len);
+  call->header_blocks = 0;
+  call->http_status = 0;
+  call->has_grpc_status = false;
+  call->wire_status.code = CRPC_OK;
+  call->wire_status.message[0] = '\0';
+  call->messages_received = 0;
+  call->recv_encoding = CRPC_ENCODING_IDENTITY;
+  call->pushback_ms = -1;
+  memset(&call->stream, 0, sizeof(call->stream));
+  if (call->capture_headers != NULL)
+    crpc_metadata_clear(call->capture_headers);
+  if (call->capture_trailers != NULL)
+    crpc_metadata_clear(call->capture_trailers);
+  pthread_mutex_lock(&call->io.mu);
+  call->io.send_pos = 0; /* the whole request again */
+  pthread_mutex_unlock(&call->io.mu);
+}
+
+/*
+ * After an attempt ended with |st|: true if another attempt was arranged
+ * (gRFC A6), transparently or after a backoff.
+ */
+static bool retry_later(crpc_call *call, uint32_t error,
+                        const crpc_status *st) {
+  pthread_mutex_lock(&call->io.mu);
+  bool is_finished = call->is_finished;
+  pthread_mutex_unlock(&call->io.mu);
+  if (is_finished || !call->io.is_retained || call->is_committed)
+    return false;
+  int64_t delay_ms = -1;
+  if (call->header_blocks == 0 && error == 0x7 /* REFUSED_STREAM */ &&
+      call->transparent_retries < 3) {
+    /* Refused before the server's application saw it (RFC 9113 8.7, or
+     * above GOAWAY's last stream): transparent, whatever the policy. */
+    call->transparent_retries++;
+    call->attempts--; /* a transparent retry is not an attempt */
+    delay_ms = 0;
+  } else if (call->is_wait_for_ready && error == CRPC_H2_CONN_LOST &&
+             call->header_blocks == 0) {
+    /* grpc doc/wait-for-ready.md: wait for a connection, not fail. */
+    call->attempts--;
+    delay_ms = 100 * (call->transparent_retries < 5
+                          ? 1 << call->transparent_retries++
+                          : 32);
+  } else if (call->retry != NULL) {
+    crpc_retry_throttle *t = crpc_channel_throttle(call->channel);
+    bool is_retryable = (call->retry->retryable_codes >> st->code) & 1;
+    if (st->code == CRPC_OK || is_retryable || call->pushback_ms != -1)
+      crpc_retry_throttle_record(t, st->code != CRPC_OK);
+    if (!is_retryable || call->attempts >= call->retry->max_attempts ||
+        call->pushback_ms == -2 || !crpc_retry_throttle_allows(t))
+      return false;
+    delay_ms = call->pushback_ms >= 0
+                   ? call->pushback_ms
+                   : crpc_retry_backoff_ms(call->retry, call->attempts);
+  } else {
+    return false;
+  }
+  /* Never past the deadline: the last attempt's status stands. */
+  if (call->deadline != CRPC_DEADLINE_NONE &&
+      crpc_now_ms() + delay_ms >= call->deadline)
+    return false;
+  crpc_log(CRPC_LOG_DEBUG, "%s: attempt %d ended with %s; retrying in %lld ms",
+           call->method->path, call->attempts, crpc_code_name(st->code),
+           (long long)delay_ms);
+  reset_attempt(call);
+  call->is_backing_off = true;
+  crpc_timer_start_at(&call->retry_timer, crpc_now_ms() + delay_ms);
+  return true;
+}
+
+/* The call finished while waiting to retry: nothing else will end it. */
+static void stop_backing_off(crpc_call *call) {
+  if (!call->is_backing_off)
+    return;
+  call->is_backing_off = false;
+  crpc_timer_stop(&call->retry_timer);
   release_loop_ref(call);
 }
 
@@ -369,6 +510,7 @@ static void on_cancel(void *arg) {
   crpc_call *call = arg;
   finish_with(call, CRPC_CANCELLED, "%s", "cancelled by the client");
   crpc_h2_reset(&call->stream, 0x8 /* CANCEL */);
+  stop_backing_off(call);
   call_unref(call);
 }
 
@@ -408,7 +550,22 @@ static crpc_code call_new(crpc_channel *channel, const crpc_method_desc *method,
   call->channel = channel;
   call->method = method;
   call->loop = crpc_channel_loop(channel);
-  call->deadline = crpc_call_opts_deadline(opts, crpc_now_ms());
+  int64_t now = crpc_now_ms();
+  call->deadline = crpc_call_opts_deadline(opts, now);
+  const crpc_method_config *config =
+      crpc_channel_method_config(channel, method->path);
+  if (config != NULL && config->timeout_ms >= 0 &&
+      now + config->timeout_ms < call->deadline)
+    call->deadline = now + config->timeout_ms;
+  call->is_wait_for_ready = opts != NULL && opts->wait_for_ready >= 0
+                                ? opts->wait_for_ready == 1
+                                : config != NULL && config->wait_for_ready == 1;
+  if (config != NULL && config->has_retry_policy)
+    call->retry = &config->retry;
+  else if (config == NULL &&
+           method->idempotency != CRPC_IDEMPOTENCY_UNKNOWN)
+    call->retry = &crpc_retry_idempotent_default;
+  call->pushback_ms = -1;
   call->max_recv_len = opts != NULL && opts->max_recv_len != 0
                            ? opts->max_recv_len
                            : crpc_channel_max_recv_len(channel);
@@ -427,6 +584,7 @@ static crpc_code call_new(crpc_channel *channel, const crpc_method_desc *method,
   crpc_task_init(&call->resume_task, on_resume, call);
   crpc_task_init(&call->cancel_task, on_cancel, call);
   crpc_task_init(&call->window_task, on_window, call);
+  crpc_timer_init(&call->retry_timer, call->loop, on_retry_timer, call);
   crpc_bytes_init(&call->inflated);
   call->send_encoding =
       opts != NULL ? opts->compression : CRPC_ENCODING_IDENTITY;
@@ -443,7 +601,7 @@ static crpc_code call_new(crpc_channel *channel, const crpc_method_desc *method,
   }
   crpc_headers *h = &call->request_headers;
   if (crpc_headers_init(h, &call->arena,
-                        11 + crpc_headers_count_metadata(md)) != CRPC_OK)
+                        12 + crpc_headers_count_metadata(md)) != CRPC_OK)
     goto oom;
   const char *authority = crpc_channel_authority(channel);
   crpc_headers_add(h, ":method", "POST", 4);
@@ -462,6 +620,7 @@ static crpc_code call_new(crpc_channel *channel, const crpc_method_desc *method,
   }
   if (crpc_headers_add_metadata(h, md) != CRPC_OK)
     goto oom;
+  call->base_header_count = h->count; /* grpc-timeout, attempts follow */
   *out = call;
   return CRPC_OK;
 
@@ -499,6 +658,7 @@ CRPC_API crpc_code crpc_call_unary(crpc_channel *channel,
     return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
   }
   call->is_send_closed = true;
+  call->io.is_retained = true; /* whole request known: attempts may replay */
   call_post_start(call);
 
   pthread_mutex_lock(&call->io.mu);
@@ -534,6 +694,7 @@ CRPC_API crpc_code crpc_call_unary_async(crpc_channel *channel,
     return CRPC_RESOURCE_EXHAUSTED;
   }
   call->is_send_closed = true;
+  call->io.is_retained = true; /* whole request known: attempts may replay */
   call->done = done;
   call->done_data = user_data;
   call_post_start(call);

@@ -16,6 +16,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "call/client_call.h"
+#include "channel/retry.h"
+#include "channel/service_config.h"
 #include "channel/target.h"
 
 #define DEFAULT_MAX_RECV_LEN (4 * 1024 * 1024)
@@ -23,10 +25,13 @@
 struct crpc_channel_opts {
   size_t max_recv_len;
   char *authority;
+  char *service_config; /* JSON, checked when set */
 };
 
 struct crpc_channel {
   atomic_int refs;
+  crpc_service_config *config; /* NULL if none */
+  crpc_retry_throttle throttle; /* loop thread only */
   crpc_loop *loop;
   crpc_target target;
   char *authority;
@@ -60,6 +65,7 @@ CRPC_API void crpc_channel_opts_free(crpc_channel_opts *opts) {
   if (opts == NULL)
     return;
   crpc_mem_free(opts->authority);
+  crpc_mem_free(opts->service_config);
   crpc_mem_free(opts);
 }
 
@@ -75,6 +81,21 @@ CRPC_API crpc_code crpc_channel_opts_set_authority(crpc_channel_opts *opts,
     return CRPC_RESOURCE_EXHAUSTED;
   crpc_mem_free(opts->authority);
   opts->authority = copy;
+  return CRPC_OK;
+}
+
+CRPC_API crpc_code crpc_channel_opts_set_service_config(
+    crpc_channel_opts *opts, const char *json, crpc_status *why) {
+  crpc_service_config *config;
+  crpc_code code = crpc_service_config_parse(json, &config, why);
+  if (code != CRPC_OK)
+    return code;
+  crpc_service_config_free(config);
+  char *copy = crpc_mem_strdup(json);
+  if (copy == NULL)
+    return crpc_status_set(why, CRPC_RESOURCE_EXHAUSTED, "out of memory");
+  crpc_mem_free(opts->service_config);
+  opts->service_config = copy;
   return CRPC_OK;
 }
 
@@ -185,6 +206,11 @@ CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
                                          : DEFAULT_MAX_RECV_LEN;
   ch->settings.stream_window = 1024 * 1024;
   ch->settings.conn_window = 16 * 1024 * 1024;
+  if (opts != NULL && opts->service_config != NULL &&
+      crpc_service_config_parse(opts->service_config, &ch->config, &why) !=
+          CRPC_OK)
+    goto fail;
+  crpc_retry_throttle_init(&ch->throttle, ch->config);
   atomic_init(&ch->refs, 1);
   pthread_mutex_init(&ch->mu, NULL);
   pthread_cond_init(&ch->cv, NULL);
@@ -208,6 +234,7 @@ void crpc_channel_unref(crpc_channel *ch) {
   pthread_cond_destroy(&ch->cv);
   crpc_mem_free(ch->conns);
   crpc_mem_free(ch->authority);
+  crpc_service_config_free(ch->config);
   crpc_mem_free(ch);
 }
 
@@ -248,4 +275,13 @@ const char *crpc_channel_authority(const crpc_channel *ch) {
 
 size_t crpc_channel_max_recv_len(const crpc_channel *ch) {
   return ch->max_recv_len;
+}
+
+const crpc_method_config *crpc_channel_method_config(const crpc_channel *ch,
+                                                     const char *path) {
+  return crpc_service_config_find(ch->config, path);
+}
+
+crpc_retry_throttle *crpc_channel_throttle(crpc_channel *ch) {
+  return &ch->throttle;
 }

@@ -4,6 +4,8 @@
 #ifndef CRPC_CHANNEL_INTERNAL_H
 #define CRPC_CHANNEL_INTERNAL_H
 
+#include "channel/retry.h"
+#include "channel/service_config.h"
 #include "crpc/channel.h"
 #include "http2/h2_conn.h"
 #include "transport/loop.h"
@@ -25,5 +27,12 @@ size_t crpc_channel_max_recv_len(const crpc_channel *channel);
  */
 crpc_code crpc_channel_pick(crpc_channel *channel, crpc_h2_conn **conn,
                             crpc_status *why);
+
+/* The service config entry for |path|, or NULL. Any thread. */
+const crpc_method_config *crpc_channel_method_config(const crpc_channel *ch,
+                                                     const char *path);
+
+/* The channel's retry throttle. Loop thread only. */
+crpc_retry_throttle *crpc_channel_throttle(crpc_channel *ch);
 
 #endif /* CRPC_CHANNEL_INTERNAL_H */

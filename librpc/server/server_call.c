@@ -80,6 +80,8 @@ struct crpc_server_call {
   crpc_status status;
   crpc_metadata *headers_out;
   crpc_metadata *trailers_out;
+  bool has_pushback;
+  int64_t pushback_ms;
 
   crpc_task run_task;
   crpc_task flush_task;
@@ -134,10 +136,20 @@ static void cancel(crpc_server_call *call) {
 
 /* Response side (loop thread). */
 
+/* Status, pushback and trailing metadata: one more field than the
+ * metadata counts. */
 static crpc_code add_status_headers(crpc_server_call *call, crpc_headers *h) {
   if (crpc_headers_add_status(h, &call->status) != CRPC_OK ||
       crpc_headers_add_metadata(h, call->trailers_out) != CRPC_OK)
     return CRPC_RESOURCE_EXHAUSTED;
+  if (call->has_pushback) {
+    char *text = crpc_arena_alloc(&call->arena, 24);
+    if (text == NULL)
+      return CRPC_RESOURCE_EXHAUSTED;
+    /* gRFC A6: a negative value is sent as is and means "stop". */
+    int n = snprintf(text, 24, "%lld", (long long)call->pushback_ms);
+    crpc_headers_add(h, "grpc-retry-pushback-ms", text, (size_t)n);
+  }
   return CRPC_OK;
 }
 
@@ -164,7 +176,7 @@ static void answer_early(crpc_server_call *call, int http_status,
   crpc_status_set(&call->status, code, "%s", msg);
   pthread_mutex_unlock(&call->io.mu);
   if (crpc_headers_init(&h, &call->arena,
-                        6 + crpc_headers_count_metadata(call->trailers_out)) !=
+                        7 + crpc_headers_count_metadata(call->trailers_out)) !=
       CRPC_OK)
     goto reset;
   const char *status = http_status == 415   ? "415"
@@ -205,7 +217,7 @@ static void flush_response(crpc_server_call *call) {
   crpc_headers *h = &call->response;
   size_t md = crpc_headers_count_metadata(call->headers_out) +
               crpc_headers_count_metadata(call->trailers_out);
-  if (crpc_headers_init(h, &call->arena, 6 + md) != CRPC_OK)
+  if (crpc_headers_init(h, &call->arena, 7 + md) != CRPC_OK)
     goto reset;
   crpc_headers_add(h, ":status", "200", 3);
   crpc_headers_add(h, "content-type", "application/grpc", 16);
@@ -542,7 +554,7 @@ static void get_trailers(void *owner, const crpc_h2_nv **nv, size_t *count) {
   *nv = NULL;
   *count = 0;
   if (crpc_headers_init(&h, &call->arena,
-                        2 + crpc_headers_count_metadata(call->trailers_out)) !=
+                        3 + crpc_headers_count_metadata(call->trailers_out)) !=
           CRPC_OK ||
       add_status_headers(call, &h) != CRPC_OK)
     return;
@@ -776,4 +788,12 @@ CRPC_API void crpc_call_opts_set_parent(crpc_call_opts *opts,
     opts->deadline = parent->deadline;
   if (propagate & CRPC_PROPAGATE_CANCELLATION)
     opts->parent_scope = &parent->scope;
+}
+
+CRPC_API void crpc_server_call_set_retry_pushback(crpc_server_call *call,
+                                                  int64_t ms) {
+  pthread_mutex_lock(&call->io.mu);
+  call->has_pushback = true;
+  call->pushback_ms = ms;
+  pthread_mutex_unlock(&call->io.mu);
 }

@@ -6,6 +6,7 @@
  * Prints "listening on ADDR:PORT" once serving; SIGTERM shuts down
  * gracefully (5 s grace), SIGINT at once.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,28 @@
 
 static atomic_int cancelled_seen;
 static atomic_int forward_failed;
+
+/* Calls seen per fault-injection key. */
+#define KEYS 256
+static pthread_mutex_t keys_mu = PTHREAD_MUTEX_INITIALIZER;
+static char keys[KEYS][64];
+static int key_calls[KEYS];
+
+/* Counts one more call for |key| (when |add|) and returns the count. */
+static int count_key(const char *key, bool add) {
+  int n = 0;
+  pthread_mutex_lock(&keys_mu);
+  for (int i = 0; i < KEYS; i++) {
+    if (keys[i][0] == '\0' && add)
+      snprintf(keys[i], sizeof(keys[i]), "%s", key);
+    if (strcmp(keys[i], key) == 0) {
+      n = add ? ++key_calls[i] : key_calls[i];
+      break;
+    }
+  }
+  pthread_mutex_unlock(&keys_mu);
+  return n;
+}
 
 /* Passes the call on to the next hop, under this call's deadline and
  * cancellation (crpc_server_call_opts). */
@@ -78,6 +101,14 @@ static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
                      Crpctest__Answer *answer, void *user_data) {
   if (ask->n_forward_to > 0)
     return forward(call, ask, answer);
+  if (ask->key[0] != '\0' &&
+      count_key(ask->key, true) <= ask->fail_first) {
+    if (ask->pushback[0] != '\0')
+      crpc_server_call_set_retry_pushback(call, atoll(ask->pushback));
+    return crpc_server_call_fail(
+        call, ask->code != 0 ? (crpc_code)ask->code : CRPC_UNAVAILABLE,
+        "injected failure");
+  }
   if (ask->sleep_ms > 0 && sleep_watching(call, ask->sleep_ms)) {
     atomic_fetch_add(&cancelled_seen, 1);
     answer->was_cancelled = true;
@@ -85,7 +116,7 @@ static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
   }
   if (ask->echo_metadata && echo_metadata(call) != CRPC_OK)
     return CRPC_INTERNAL;
-  if (ask->code != 0)
+  if (ask->code != 0 && ask->fail_first == 0)
     return crpc_server_call_fail(call, (crpc_code)ask->code, "%s",
                                  ask->message);
   answer->payload = ask->payload; /* the request outlives the reply */
@@ -97,8 +128,9 @@ static crpc_code stats(crpc_server_call *call, const Crpctest__Ask *ask,
   char *text = crpc_server_call_alloc(call, 32);
   if (text == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
-  int n = snprintf(text, 32, "%d %d", atomic_load(&cancelled_seen),
-                   atomic_load(&forward_failed));
+  int n = snprintf(text, 32, "%d %d %d", atomic_load(&cancelled_seen),
+                   atomic_load(&forward_failed),
+                   count_key(ask->message, false));
   answer->payload.data = (uint8_t *)text;
   answer->payload.len = (size_t)n;
   return CRPC_OK;
@@ -126,7 +158,8 @@ int main(int argc, char **argv) {
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-  static const Crpctest__Test_Handlers handlers = {.run = run, .stats = stats};
+  static const Crpctest__Test_Handlers handlers = {
+      .run = run, .run_idempotent = run, .stats = stats};
   if (crpc_server_new(&server, opts) != CRPC_OK ||
       crpctest__test__register_handlers(server, &handlers, NULL) != CRPC_OK ||
       crpc_server_listen(server, listen, &port) != CRPC_OK ||

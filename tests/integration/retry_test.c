@@ -1,0 +1,237 @@
+/*
+ * tests/integration/retry_test.c: gRFC A6 retries against test_server
+ * processes that fail on purpose; attempts are counted on the server.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "testsvc.crpc.h"
+
+static test_proc server;
+static crpc_channel *channel;
+
+static void start_server(test_proc *p) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/tests/integration/test_server",
+           test_builddir());
+  char *argv[] = {path, NULL};
+  cr_assert(test_proc_start(p, argv), "test_server did not start");
+}
+
+static void connect_with(const char *target, const char *config) {
+  crpc_channel_opts *opts;
+  crpc_status why;
+  cr_assert_eq(crpc_channel_opts_new(&opts), CRPC_OK);
+  if (config != NULL)
+    cr_assert_eq(crpc_channel_opts_set_service_config(opts, config, &why),
+                 CRPC_OK, "%s", why.message);
+  cr_assert_eq(crpc_channel_new(&channel, target, opts), CRPC_OK);
+  crpc_channel_opts_free(opts);
+}
+
+static void use_config(const char *config) {
+  char target[32];
+  start_server(&server);
+  snprintf(target, sizeof(target), "127.0.0.1:%d", server.port);
+  connect_with(target, config);
+}
+
+static void teardown(void) {
+  crpc_channel_free(channel);
+  channel = NULL;
+  if (server.pid > 0)
+    test_proc_stop(&server, SIGINT);
+}
+
+TestSuite(retry, .fini = teardown, .timeout = 30);
+
+#define POLICY(attempts, backoff, codes)                                       \
+  "{\"methodConfig\":[{\"name\":[{\"service\":\"crpctest.Test\"}],"            \
+  "\"retryPolicy\":{\"maxAttempts\":" #attempts ",\"initialBackoff\":\"" backoff \
+  "\",\"maxBackoff\":\"1s\",\"backoffMultiplier\":2,"                          \
+  "\"retryableStatusCodes\":[" codes "]}}]}"
+
+/* Calls Run with fault injection; returns the code. */
+static crpc_code run(const char *key, int fail_first, int code,
+                     const char *pushback, const crpc_call_opts *opts) {
+  Crpctest__Ask ask = CRPCTEST__ASK__INIT;
+  Crpctest__Answer *answer = NULL;
+  ask.key = (char *)key;
+  ask.fail_first = fail_first;
+  ask.code = code;
+  ask.pushback = (char *)(pushback != NULL ? pushback : "");
+  crpc_code got = crpctest__test__run__call(channel, &ask, &answer, opts, NULL);
+  if (answer != NULL)
+    crpctest__answer__free_unpacked(answer, NULL);
+  return got;
+}
+
+/* How many calls the server saw with |key|. */
+static int attempts(const char *key) {
+  Crpctest__Ask ask = CRPCTEST__ASK__INIT;
+  Crpctest__Answer *answer = NULL;
+  char text[32] = {0};
+  int c, f, a = -1;
+  ask.message = (char *)key;
+  cr_assert_eq(crpctest__test__stats__call(channel, &ask, &answer, NULL, NULL),
+               CRPC_OK);
+  memcpy(text, answer->payload.data,
+         answer->payload.len < sizeof(text) ? answer->payload.len : 31);
+  cr_assert_eq(sscanf(text, "%d %d %d", &c, &f, &a), 3);
+  crpctest__answer__free_unpacked(answer, NULL);
+  return a;
+}
+
+Test(retry, fails_twice_then_succeeds) {
+  use_config(POLICY(3, "0.01s", "\"UNAVAILABLE\""));
+  cr_assert_eq(run("a", 2, 0, NULL, NULL), CRPC_OK);
+  cr_assert_eq(attempts("a"), 3);
+}
+
+Test(retry, stops_at_max_attempts) {
+  use_config(POLICY(2, "0.01s", "\"UNAVAILABLE\""));
+  cr_assert_eq(run("b", 5, 0, NULL, NULL), CRPC_UNAVAILABLE);
+  cr_assert_eq(attempts("b"), 2);
+}
+
+Test(retry, caps_max_attempts_at_five) {
+  use_config(POLICY(9, "0.001s", "\"UNAVAILABLE\""));
+  cr_assert_eq(run("c", 100, 0, NULL, NULL), CRPC_UNAVAILABLE);
+  cr_assert_eq(attempts("c"), 5);
+}
+
+Test(retry, never_retries_other_codes) {
+  use_config(POLICY(5, "0.01s", "\"UNAVAILABLE\""));
+  cr_assert_eq(run("d", 3, CRPC_INVALID_ARGUMENT, NULL, NULL),
+               CRPC_INVALID_ARGUMENT);
+  cr_assert_eq(attempts("d"), 1);
+}
+
+Test(retry, status_codes_may_be_numbers) {
+  use_config(POLICY(3, "0.01s", "14, 10"));
+  cr_assert_eq(run("e", 2, CRPC_ABORTED, NULL, NULL), CRPC_OK);
+  cr_assert_eq(attempts("e"), 3);
+}
+
+Test(retry, waits_as_long_as_the_server_pushes_back) {
+  use_config(POLICY(3, "0.001s", "\"UNAVAILABLE\""));
+  int64_t start = crpc_now_ms();
+  cr_assert_eq(run("f", 1, 0, "300", NULL), CRPC_OK);
+  int64_t took = crpc_now_ms() - start;
+  cr_assert(took >= 300 && took < 2000, "took %lld ms", (long long)took);
+  cr_assert_eq(attempts("f"), 2);
+}
+
+Test(retry, negative_pushback_stops_retrying) {
+  use_config(POLICY(5, "0.001s", "\"UNAVAILABLE\""));
+  cr_assert_eq(run("g", 3, 0, "-1", NULL), CRPC_UNAVAILABLE);
+  cr_assert_eq(attempts("g"), 1);
+}
+
+Test(retry, deadline_expires_during_backoff) {
+  crpc_call_opts *opts;
+  use_config("{\"methodConfig\":[{\"name\":[{}],\"retryPolicy\":{"
+             "\"maxAttempts\":5,\"initialBackoff\":\"10s\",\"maxBackoff\":"
+             "\"10s\",\"backoffMultiplier\":1,\"retryableStatusCodes\":["
+             "\"UNAVAILABLE\"]}}]}");
+  cr_assert_eq(crpc_call_opts_new(&opts), CRPC_OK);
+  crpc_call_opts_set_timeout_ms(opts, 300);
+  int64_t start = crpc_now_ms();
+  crpc_code code = run("h", 100, 0, NULL, opts);
+  int64_t took = crpc_now_ms() - start;
+  /* Either the backoff would pass the deadline (the attempt's own status
+   * stands) or the deadline fired while waiting: never later. */
+  cr_assert(code == CRPC_UNAVAILABLE || code == CRPC_DEADLINE_EXCEEDED);
+  cr_assert(took < 1000, "took %lld ms", (long long)took);
+  cr_assert(attempts("h") <= 2);
+  crpc_call_opts_free(opts);
+}
+
+Test(retry, throttling_stops_retries_of_a_failing_target) {
+  /* 10 tokens, each failed attempt costs one, retries only above 5. */
+  use_config("{\"methodConfig\":[{\"name\":[{\"service\":\"crpctest.Test\"}],"
+             "\"retryPolicy\":{\"maxAttempts\":2,\"initialBackoff\":"
+             "\"0.001s\",\"maxBackoff\":\"0.001s\",\"backoffMultiplier\":1,"
+             "\"retryableStatusCodes\":[\"UNAVAILABLE\"]}}],"
+             "\"retryThrottling\":{\"maxTokens\":10,\"tokenRatio\":0.1}}");
+  for (int i = 0; i < 8; i++)
+    cr_assert_eq(run("i", 1000, 0, NULL, NULL), CRPC_UNAVAILABLE);
+  /* Tokens 10 -> 8 -> 6 (two retried calls, 2 attempts each), then 5
+   * after the third call's first failure: from then on one attempt each.
+   */
+  int n = attempts("i");
+  cr_assert(n >= 9 && n <= 12, "%d attempts for 8 calls", n);
+  cr_assert(n < 16, "throttling did not stop retries");
+}
+
+Test(retry, idempotent_methods_retry_unavailable_by_default) {
+  use_config(NULL);
+  Crpctest__Ask ask = CRPCTEST__ASK__INIT;
+  Crpctest__Answer *answer = NULL;
+  ask.key = "j";
+  ask.fail_first = 1;
+  cr_assert_eq(crpctest__test__run_idempotent__call(channel, &ask, &answer,
+                                                    NULL, NULL),
+               CRPC_OK);
+  crpctest__answer__free_unpacked(answer, NULL);
+  cr_assert_eq(attempts("j"), 2);
+  /* Run itself is not idempotent: no retry without a policy. */
+  cr_assert_eq(run("k", 1, 0, NULL, NULL), CRPC_UNAVAILABLE);
+  cr_assert_eq(attempts("k"), 1);
+}
+
+Test(retry, a_killed_server_is_skipped_for_the_next_address) {
+  test_proc second;
+  char target[64];
+  start_server(&server);
+  start_server(&second);
+  snprintf(target, sizeof(target), "ipv4:127.0.0.1:%d,127.0.0.1:%d",
+           server.port, second.port);
+  connect_with(target, POLICY(3, "0.01s", "\"UNAVAILABLE\""));
+  cr_assert_eq(run("l", 0, 0, NULL, NULL), CRPC_OK); /* on the first */
+  test_proc_stop(&server, SIGKILL);
+  for (int i = 0; i < 10; i++)
+    cr_assert_eq(run("m", 0, 0, NULL, NULL), CRPC_OK, "call %d lost", i);
+  test_proc_stop(&second, SIGINT);
+}
+
+Test(retry, wait_for_ready_waits_for_the_server) {
+  /* Nobody listens at first: with wait-for-ready the call waits, and
+   * succeeds once a server comes up on that port. */
+  crpc_call_opts *opts;
+  start_server(&server);
+  int port = server.port;
+  test_proc_stop(&server, SIGINT);
+  char target[32], path[512], listen[64];
+  snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+  connect_with(target, NULL);
+  cr_assert_eq(crpc_call_opts_new(&opts), CRPC_OK);
+  crpc_call_opts_set_timeout_ms(opts, 5000);
+  crpc_call_opts_set_wait_for_ready(opts, true);
+  pid_t late = fork();
+  if (late == 0) {
+    usleep(300 * 1000);
+    snprintf(path, sizeof(path), "%s/tests/integration/test_server",
+             test_builddir());
+    snprintf(listen, sizeof(listen), "--listen=127.0.0.1:%d", port);
+    freopen("/dev/null", "w", stdout);
+    execl(path, path, listen, (char *)NULL);
+    _exit(127);
+  }
+  cr_assert_eq(run("n", 0, 0, NULL, opts), CRPC_OK);
+  crpc_call_opts_free(opts);
+  /* Without it the same call fails fast. */
+  crpc_channel_free(channel);
+  snprintf(target, sizeof(target), "127.0.0.1:1");
+  connect_with(target, NULL);
+  crpc_code fast = run("o", 0, 0, NULL, NULL);
+  kill(late, SIGINT);
+  waitpid(late, NULL, 0);
+  cr_assert_eq(fast, CRPC_UNAVAILABLE);
+}
