@@ -2,7 +2,12 @@
  * tests/integration/retry_test.c: gRFC A6 retries against test_server
  * processes that fail on purpose; attempts are counted on the server.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <nghttp2/nghttp2.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,4 +239,149 @@ Test(retry, wait_for_ready_waits_for_the_server) {
   kill(late, SIGINT);
   waitpid(late, NULL, 0);
   cr_assert_eq(fast, CRPC_UNAVAILABLE);
+}
+
+/* A peer that answers every connection with SETTINGS and GOAWAY(last
+ * stream 0): nothing it was sent reached an application. */
+static void *goaway_peer(void *arg) {
+  int listener = *(int *)arg;
+  static const uint8_t frames[] = {
+      0, 0, 0, 0x4, 0, 0, 0, 0, 0,                   /* SETTINGS */
+      0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; /* GOAWAY */
+  int fd = accept(listener, NULL, NULL);
+  if (fd < 0)
+    return NULL;
+  char buf[4096];
+  if (read(fd, buf, sizeof(buf)) > 0 &&
+      write(fd, frames, sizeof(frames)) == (ssize_t)sizeof(frames))
+    while (read(fd, buf, sizeof(buf)) > 0)
+      ;
+  close(fd);
+  return NULL;
+}
+
+Test(retry, streams_above_goaway_retry_transparently) {
+  struct sockaddr_in sin = {.sin_family = AF_INET};
+  socklen_t len = sizeof(sin);
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(bind(listener, (struct sockaddr *)&sin, sizeof(sin)), 0);
+  cr_assert_eq(listen(listener, 4), 0);
+  getsockname(listener, (struct sockaddr *)&sin, &len);
+  pthread_t peer;
+  pthread_create(&peer, NULL, goaway_peer, &listener);
+
+  char target[64];
+  start_server(&server);
+  snprintf(target, sizeof(target), "ipv4:127.0.0.1:%d,127.0.0.1:%d",
+           ntohs(sin.sin_port), server.port);
+  connect_with(target, NULL); /* no retry policy at all */
+  cr_assert_eq(run("p", 0, 0, NULL, NULL), CRPC_OK);
+  cr_assert_eq(attempts("p"), 1);
+  crpc_channel_free(channel);
+  channel = NULL;
+  pthread_join(peer, NULL);
+  close(listener);
+}
+
+/*
+ * A raw nghttp2 server that answers every request with Trailers-Only
+ * UNAVAILABLE and records the grpc-previous-rpc-attempts of each, to see
+ * what retried attempts put on the wire.
+ */
+typedef struct wire_peer {
+  int listener;
+  int seen[8]; /* grpc-previous-rpc-attempts per request, -1 if absent */
+  int requests;
+} wire_peer;
+
+static int on_wire_header(nghttp2_session *s, const nghttp2_frame *frame,
+                          const uint8_t *name, size_t namelen,
+                          const uint8_t *value, size_t valuelen,
+                          uint8_t flags, void *user_data) {
+  wire_peer *peer = user_data;
+  if (namelen == 26 && memcmp(name, "grpc-previous-rpc-attempts", 26) == 0 &&
+      peer->requests < 8)
+    peer->seen[peer->requests] = atoi((const char *)value);
+  return 0;
+}
+
+static int on_wire_begin(nghttp2_session *s, const nghttp2_frame *frame,
+                         void *user_data) {
+  wire_peer *peer = user_data;
+  if (frame->hd.type == NGHTTP2_HEADERS && peer->requests < 8)
+    peer->seen[peer->requests] = -1;
+  return 0;
+}
+
+static int on_wire_frame(nghttp2_session *s, const nghttp2_frame *frame,
+                         void *user_data) {
+  wire_peer *peer = user_data;
+  if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
+      (frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS))
+    return 0;
+  nghttp2_nv nv[] = {
+      {(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0},
+      {(uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16, 0},
+      {(uint8_t *)"grpc-status", (uint8_t *)"14", 11, 2, 0}};
+  nghttp2_submit_response(s, frame->hd.stream_id, nv, 3, NULL);
+  peer->requests++;
+  return 0;
+}
+
+static void *run_wire_peer(void *arg) {
+  wire_peer *peer = arg;
+  nghttp2_session_callbacks *cbs;
+  nghttp2_session *session;
+  int fd = accept(peer->listener, NULL, NULL);
+  if (fd < 0)
+    return NULL;
+  nghttp2_session_callbacks_new(&cbs);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, on_wire_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_wire_frame);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_wire_begin);
+  nghttp2_session_server_new(&session, cbs, peer);
+  nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, NULL, 0);
+  for (;;) {
+    const uint8_t *out;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(session, &out)) > 0)
+      if (write(fd, out, (size_t)n) != n)
+        goto done;
+    uint8_t buf[16384];
+    n = read(fd, buf, sizeof(buf));
+    if (n <= 0 || nghttp2_session_mem_recv(session, buf, (size_t)n) < 0)
+      break;
+  }
+done:
+  nghttp2_session_del(session);
+  nghttp2_session_callbacks_del(cbs);
+  close(fd);
+  return NULL;
+}
+
+Test(retry, retried_attempts_say_how_many_came_before) {
+  wire_peer peer = {.seen = {-1}};
+  struct sockaddr_in sin = {.sin_family = AF_INET};
+  socklen_t len = sizeof(sin);
+  peer.listener = socket(AF_INET, SOCK_STREAM, 0);
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(bind(peer.listener, (struct sockaddr *)&sin, sizeof(sin)), 0);
+  cr_assert_eq(listen(peer.listener, 4), 0);
+  getsockname(peer.listener, (struct sockaddr *)&sin, &len);
+  pthread_t thread;
+  pthread_create(&thread, NULL, run_wire_peer, &peer);
+
+  char target[32];
+  snprintf(target, sizeof(target), "127.0.0.1:%d", ntohs(sin.sin_port));
+  connect_with(target, POLICY(3, "0.001s", "\"UNAVAILABLE\""));
+  cr_assert_eq(run("q", 0, 0, NULL, NULL), CRPC_UNAVAILABLE);
+  crpc_channel_free(channel);
+  channel = NULL;
+  pthread_join(thread, NULL);
+  close(peer.listener);
+  cr_assert_eq(peer.requests, 3);
+  cr_assert_eq(peer.seen[0], -1, "a first attempt sends no count");
+  cr_assert_eq(peer.seen[1], 1);
+  cr_assert_eq(peer.seen[2], 2);
 }
