@@ -630,6 +630,16 @@ oom:
   return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
 }
 
+/*
+ * gRFC A6: a request larger than the retry buffer commits the call at
+ * once; a smaller one is kept so that later attempts can send it again.
+ */
+#define RETRY_BUFFER_LIMIT (256 * 1024)
+
+static void retain_request(crpc_call *call) {
+  call->io.is_retained = call->io.send_buf.len <= RETRY_BUFFER_LIMIT;
+}
+
 static void call_post_start(crpc_call *call) {
   crpc_loop_post(call->loop, &call->start_task);
   if (call->is_parent_cancelled)
@@ -658,7 +668,7 @@ CRPC_API crpc_code crpc_call_unary(crpc_channel *channel,
     return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
   }
   call->is_send_closed = true;
-  call->io.is_retained = true; /* whole request known: attempts may replay */
+  retain_request(call);
   call_post_start(call);
 
   pthread_mutex_lock(&call->io.mu);
@@ -694,7 +704,7 @@ CRPC_API crpc_code crpc_call_unary_async(crpc_channel *channel,
     return CRPC_RESOURCE_EXHAUSTED;
   }
   call->is_send_closed = true;
-  call->io.is_retained = true; /* whole request known: attempts may replay */
+  retain_request(call);
   call->done = done;
   call->done_data = user_data;
   call_post_start(call);

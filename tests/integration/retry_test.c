@@ -291,6 +291,7 @@ Test(retry, streams_above_goaway_retry_transparently) {
  */
 typedef struct wire_peer {
   int listener;
+  bool headers_first; /* response headers, then the failing trailers */
   int seen[8]; /* grpc-previous-rpc-attempts per request, -1 if absent */
   int requests;
 } wire_peer;
@@ -324,7 +325,14 @@ static int on_wire_frame(nghttp2_session *s, const nghttp2_frame *frame,
       {(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0},
       {(uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16, 0},
       {(uint8_t *)"grpc-status", (uint8_t *)"14", 11, 2, 0}};
-  nghttp2_submit_response(s, frame->hd.stream_id, nv, 3, NULL);
+  if (peer->headers_first) {
+    nghttp2_submit_headers(s, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NULL,
+                           nv, 2, NULL);
+    nghttp2_submit_headers(s, NGHTTP2_FLAG_END_STREAM, frame->hd.stream_id,
+                           NULL, nv + 2, 1, NULL);
+  } else {
+    nghttp2_submit_response(s, frame->hd.stream_id, nv, 3, NULL);
+  }
   peer->requests++;
   return 0;
 }
@@ -360,28 +368,60 @@ done:
   return NULL;
 }
 
-Test(retry, retried_attempts_say_how_many_came_before) {
-  wire_peer peer = {.seen = {-1}};
+/* Starts a wire peer and a channel to it with a 3-attempt policy. */
+static void start_wire_peer(wire_peer *peer, pthread_t *thread) {
   struct sockaddr_in sin = {.sin_family = AF_INET};
   socklen_t len = sizeof(sin);
-  peer.listener = socket(AF_INET, SOCK_STREAM, 0);
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  cr_assert_eq(bind(peer.listener, (struct sockaddr *)&sin, sizeof(sin)), 0);
-  cr_assert_eq(listen(peer.listener, 4), 0);
-  getsockname(peer.listener, (struct sockaddr *)&sin, &len);
-  pthread_t thread;
-  pthread_create(&thread, NULL, run_wire_peer, &peer);
-
   char target[32];
+  peer->listener = socket(AF_INET, SOCK_STREAM, 0);
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(bind(peer->listener, (struct sockaddr *)&sin, sizeof(sin)), 0);
+  cr_assert_eq(listen(peer->listener, 4), 0);
+  getsockname(peer->listener, (struct sockaddr *)&sin, &len);
+  pthread_create(thread, NULL, run_wire_peer, peer);
   snprintf(target, sizeof(target), "127.0.0.1:%d", ntohs(sin.sin_port));
   connect_with(target, POLICY(3, "0.001s", "\"UNAVAILABLE\""));
-  cr_assert_eq(run("q", 0, 0, NULL, NULL), CRPC_UNAVAILABLE);
+}
+
+static void stop_wire_peer(wire_peer *peer, pthread_t thread) {
   crpc_channel_free(channel);
   channel = NULL;
   pthread_join(thread, NULL);
-  close(peer.listener);
+  close(peer->listener);
+}
+
+Test(retry, retried_attempts_say_how_many_came_before) {
+  wire_peer peer = {0};
+  pthread_t thread;
+  start_wire_peer(&peer, &thread);
+  cr_assert_eq(run("q", 0, 0, NULL, NULL), CRPC_UNAVAILABLE);
+  stop_wire_peer(&peer, thread);
   cr_assert_eq(peer.requests, 3);
   cr_assert_eq(peer.seen[0], -1, "a first attempt sends no count");
   cr_assert_eq(peer.seen[1], 1);
   cr_assert_eq(peer.seen[2], 2);
+}
+
+Test(retry, response_headers_commit_the_call) {
+  wire_peer peer = {.headers_first = true};
+  pthread_t thread;
+  start_wire_peer(&peer, &thread);
+  cr_assert_eq(run("r", 0, 0, NULL, NULL), CRPC_UNAVAILABLE);
+  stop_wire_peer(&peer, thread);
+  cr_assert_eq(peer.requests, 1, "a committed call was retried");
+}
+
+Test(retry, requests_over_the_retry_buffer_are_not_retried) {
+  wire_peer peer = {0};
+  pthread_t thread;
+  static uint8_t big[300 * 1024];
+  Crpctest__Ask ask = CRPCTEST__ASK__INIT;
+  Crpctest__Answer *answer = NULL;
+  start_wire_peer(&peer, &thread);
+  ask.payload.data = big;
+  ask.payload.len = sizeof(big);
+  cr_assert_eq(crpctest__test__run__call(channel, &ask, &answer, NULL, NULL),
+               CRPC_UNAVAILABLE);
+  stop_wire_peer(&peer, thread);
+  cr_assert_eq(peer.requests, 1, "a request past 256 KiB was retried");
 }
