@@ -1,10 +1,12 @@
 /*
- * http2/h2_conn.c: an nghttp2 session on a non-blocking socket.
+ * http2/h2_conn.c: an nghttp2 session on a non-blocking byte stream.
  *
- * Reads are fed to nghttp2_session_mem_recv() as they arrive. Writes are
+ * The stream is a socket or a layer over one (TLS); this file only reads,
+ * writes and waits for its setup to complete (transport/stream.h). Reads
+ * are fed to nghttp2_session_mem_recv() as they arrive. Writes are
  * batched: anything that produces frames only marks the connection, and a
  * before-wait task serializes every pending frame into one buffer and
- * writes it with as few syscalls as the socket allows. Closing is deferred
+ * writes it with as few calls as the stream allows. Closing is deferred
  * to the same task, so no callback ever runs on a freed connection.
  */
 #include "http2/h2_conn.h"
@@ -14,12 +16,12 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/bytes.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "transport/socket.h"
+#include "transport/stream.h"
 
 _Static_assert(sizeof(crpc_h2_nv) == sizeof(nghttp2_nv), "nv layout");
 _Static_assert(offsetof(crpc_h2_nv, value) == offsetof(nghttp2_nv, value),
@@ -34,17 +36,28 @@ _Static_assert(offsetof(crpc_h2_nv, flags) == offsetof(nghttp2_nv, flags),
 #define WRITE_BATCH (64 * 1024)
 #define READ_CHUNK (64 * 1024)
 
-typedef enum { CONNECTING, OPEN, CLOSED } conn_state;
+/* HANDSHAKING: the stream's setup (a TLS handshake) is under way. */
+typedef enum { CONNECTING, HANDSHAKING, OPEN, CLOSED } conn_state;
 
 struct crpc_h2_conn {
   crpc_loop *loop;
   nghttp2_session *session;
-  int fd;
+  crpc_stream *stream;
   conn_state state;
   bool is_server;
+  bool was_open; /* got past connecting (and TLS): streams may have left */
   bool is_draining;
   bool service_queued;
+  /* What the stream's last AGAIN waits for, besides readability. */
+  bool read_wants_write;
+  bool write_wants_read;
+  bool write_wants_write;
+  bool is_timer_armed;
+  bool got_frame;   /* a valid frame came: the peer speaks HTTP/2 */
+  uint8_t first[2]; /* the peer's first bytes, to explain a failure */
+  size_t received;
   crpc_io io;
+  crpc_timer handshake_timer;
   crpc_task service; /* flush, or finish closing */
   crpc_bytes out;    /* serialized frames not yet written */
   size_t out_pos;
@@ -59,6 +72,34 @@ struct crpc_h2_conn {
 
 static void schedule(crpc_h2_conn *conn) {
   crpc_loop_before_wait(conn->loop, &conn->service, &conn->service_queued);
+}
+
+/* Once open: always readable, writable while a read or write waits on it. */
+static void watch(crpc_h2_conn *conn) {
+  crpc_io_want(&conn->io, true,
+               conn->write_wants_write || conn->read_wants_write);
+}
+
+/*
+ * Why a peer that never sent a valid frame may not speak HTTP/2: a TLS
+ * record where frames were expected means TLS on one side only. Protocol
+ * diagnosis only; nothing here depends on what the stream is.
+ */
+static const char *hint(const crpc_h2_conn *conn, bool is_eof) {
+  if (conn->got_frame)
+    return "";
+  if (conn->received == 0)
+    return is_eof && !conn->is_server ? " before any HTTP/2 frame (does the "
+                                        "server require TLS?)"
+                                      : "";
+  if (conn->received < 2 || conn->first[1] != 0x03)
+    return "";
+  if (conn->first[0] == 0x16)
+    return conn->is_server ? " (a TLS client on a plaintext port?)"
+                           : " (the server speaks TLS: use TLS credentials)";
+  if (conn->first[0] == 0x15)
+    return " (the peer sent a TLS alert: it requires TLS)";
+  return "";
 }
 
 /* Marks the connection closed; the service task finishes the job. */
@@ -143,6 +184,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
   bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   void *owner;
 
+  conn->got_frame = true;
   switch (frame->hd.type) {
   case NGHTTP2_HEADERS:
     owner = owner_of(session, frame->hd.stream_id);
@@ -269,23 +311,25 @@ static void flush(crpc_h2_conn *conn) {
       if (conn->out.len == 0)
         break;
     }
-    ssize_t w = write(conn->fd, conn->out.data + conn->out_pos,
-                      conn->out.len - conn->out_pos);
+    /* One stream write per batch: with TLS, one SSL_write of it all. */
+    ssize_t w = crpc_stream_write(conn->stream, conn->out.data + conn->out_pos,
+                                  conn->out.len - conn->out_pos);
+    if (w == CRPC_STREAM_AGAIN) {
+      conn->write_wants_read = conn->stream->wants_read;
+      conn->write_wants_write = conn->stream->wants_write;
+      watch(conn);
+      return;
+    }
     if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        crpc_io_want(&conn->io, true, true);
-        return;
-      }
-      fail_conn(conn, "write to %s failed: %s", conn->peer, strerror(errno));
+      fail_conn(conn, "%s: %s", conn->peer, conn->stream->error);
       return;
     }
     conn->out_pos += (size_t)w;
   }
   if (conn->state != OPEN)
     return;
-  crpc_io_want(&conn->io, true, false);
+  conn->write_wants_read = conn->write_wants_write = false;
+  watch(conn);
   if (!nghttp2_session_want_read(conn->session) &&
       !nghttp2_session_want_write(conn->session))
     fail_conn(conn, conn->is_draining ? "connection drained"
@@ -300,12 +344,18 @@ static void finish_close(crpc_h2_conn *conn) {
     void *owner = link->owner;
     nghttp2_session_set_stream_user_data(conn->session, link->id, NULL);
     detach(link);
-    conn->ops->on_close(owner, CRPC_H2_CONN_LOST, conn->why);
+    /* A stream on a connection that never opened never left us. */
+    conn->ops->on_close(owner,
+                        conn->was_open ? CRPC_H2_CONN_LOST
+                                       : CRPC_H2_CONN_NEVER_OPEN,
+                        conn->why);
   }
   crpc_log(CRPC_LOG_DEBUG, "%s: closed: %s", conn->peer, conn->why);
   conn->conn_ops->on_closed(conn->conn_owner, conn, conn->why);
   crpc_io_want(&conn->io, false, false);
-  close(conn->fd);
+  if (conn->is_timer_armed)
+    crpc_timer_stop(&conn->handshake_timer);
+  crpc_stream_free(conn->stream);
   nghttp2_session_del(conn->session);
   crpc_bytes_free(&conn->out);
   crpc_mem_free(conn);
@@ -322,16 +372,58 @@ static void on_service(void *arg) {
     finish_close(conn);
 }
 
+/* Server connections log why they failed before any stream could. */
+static crpc_log_level setup_log_level(const crpc_h2_conn *conn) {
+  return conn->is_server ? CRPC_LOG_WARN : CRPC_LOG_DEBUG;
+}
+
+/* Drives the stream's setup; opens the connection once it is done. */
+static void handshake(crpc_h2_conn *conn) {
+  crpc_stream *s = conn->stream;
+  int rc = crpc_stream_handshake(s);
+  if (rc == CRPC_STREAM_PENDING) {
+    crpc_io_want(&conn->io, s->wants_read, s->wants_write);
+    return;
+  }
+  if (conn->is_timer_armed) {
+    crpc_timer_stop(&conn->handshake_timer);
+    conn->is_timer_armed = false;
+  }
+  if (rc == CRPC_STREAM_FAILED) {
+    crpc_log(setup_log_level(conn), "connection %s %s: %s",
+             conn->is_server ? "from" : "to", conn->peer, s->error);
+    fail_conn(conn, "%s: %s", conn->peer, s->error);
+    return;
+  }
+  conn->state = OPEN;
+  conn->was_open = true;
+  watch(conn);
+  if (!conn->is_server && conn->conn_ops->on_ready != NULL)
+    conn->conn_ops->on_ready(conn->conn_owner, conn);
+  schedule(conn);
+}
+
+static void on_handshake_timeout(void *arg) {
+  crpc_h2_conn *conn = arg;
+  conn->is_timer_armed = false;
+  if (conn->state != CONNECTING && conn->state != HANDSHAKING)
+    return;
+  crpc_log(setup_log_level(conn),
+           "connection %s %s: handshake timed out after %lld ms",
+           conn->is_server ? "from" : "to", conn->peer,
+           (long long)conn->stream->handshake_timeout_ms);
+  fail_conn(conn, "%s: handshake timed out after %lld ms", conn->peer,
+            (long long)conn->stream->handshake_timeout_ms);
+}
+
 static void on_connected(crpc_h2_conn *conn) {
-  int err = crpc_socket_connect_result(conn->fd);
+  int err = crpc_socket_connect_result(conn->stream->fd);
   if (err != 0) {
     fail_conn(conn, "connect to %s failed: %s", conn->peer, strerror(err));
     return;
   }
-  conn->state = OPEN;
-  if (conn->conn_ops->on_ready != NULL)
-    conn->conn_ops->on_ready(conn->conn_owner, conn);
-  schedule(conn);
+  conn->state = HANDSHAKING;
+  handshake(conn);
 }
 
 static void on_io(void *arg, bool readable, bool writable) {
@@ -340,37 +432,52 @@ static void on_io(void *arg, bool readable, bool writable) {
     on_connected(conn);
     return;
   }
+  if (conn->state == HANDSHAKING) {
+    handshake(conn);
+    /* The peer's first frames may have come with the end of the
+     * handshake and sit in the stream already: read them now. */
+    readable = true;
+  }
   if (writable)
     schedule(conn);
-  if (!readable || conn->state != OPEN)
+  if (conn->state != OPEN ||
+      !(readable || (writable && conn->read_wants_write)))
     return;
   uint8_t buf[READ_CHUNK];
-  /* A few reads per wake-up, so one busy peer cannot starve the loop. */
-  for (int i = 0; i < 4 && conn->state == OPEN; i++) {
-    ssize_t n = read(conn->fd, buf, sizeof(buf));
+  conn->read_wants_write = false;
+  /* A few reads per wake-up, so one busy peer cannot starve the loop; but
+   * bytes the stream holds already would get no wake-up of their own. */
+  for (int i = 0;
+       (i < 4 || crpc_stream_has_pending(conn->stream)) && conn->state == OPEN;
+       i++) {
+    ssize_t n = crpc_stream_read(conn->stream, buf, sizeof(buf));
+    if (n == CRPC_STREAM_AGAIN) {
+      conn->read_wants_write = conn->stream->wants_write;
+      break;
+    }
     if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
-        fail_conn(conn, "read from %s failed: %s", conn->peer,
-                  strerror(errno));
+      fail_conn(conn, "%s: %s%s", conn->peer, conn->stream->error,
+                hint(conn, false));
       break;
     }
     if (n == 0) {
-      fail_conn(conn, "connection closed by %s", conn->peer);
+      fail_conn(conn, "connection closed by %s%s", conn->peer,
+                hint(conn, true));
       break;
     }
+    for (ssize_t j = 0; conn->received < 2 && j < n; j++)
+      conn->first[conn->received++] = buf[j];
     ssize_t used = nghttp2_session_mem_recv(conn->session, buf, (size_t)n);
     if (used < 0) {
       /* nghttp2 queued a GOAWAY where the protocol allows one. */
-      crpc_log(CRPC_LOG_WARN, "%s: HTTP/2 protocol error: %s", conn->peer,
-               nghttp2_strerror((int)used));
+      crpc_log(CRPC_LOG_WARN, "%s: HTTP/2 protocol error: %s%s", conn->peer,
+               nghttp2_strerror((int)used), hint(conn, false));
       snprintf(conn->why, sizeof(conn->why), "HTTP/2 protocol error: %s",
                nghttp2_strerror((int)used));
       conn->is_draining = true;
       flush(conn);
-      fail_conn(conn, "HTTP/2 protocol error from %s: %s", conn->peer,
-                nghttp2_strerror((int)used));
+      fail_conn(conn, "HTTP/2 protocol error from %s: %s%s", conn->peer,
+                nghttp2_strerror((int)used), hint(conn, false));
       break;
     }
     if ((size_t)n < sizeof(buf))
@@ -379,8 +486,9 @@ static void on_io(void *arg, bool readable, bool writable) {
   schedule(conn);
 }
 
-static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop, int fd,
-                          bool is_server, const crpc_addr *peer,
+static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop,
+                          crpc_stream *stream, bool is_server,
+                          const crpc_addr *peer,
                           const crpc_h2_settings *settings,
                           const crpc_h2_ops *ops,
                           const crpc_h2_conn_ops *conn_ops, void *conn_owner) {
@@ -418,9 +526,9 @@ static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop, int fd,
     goto fail;
 
   conn->loop = loop;
-  conn->fd = fd;
+  conn->stream = stream;
   conn->is_server = is_server;
-  conn->state = is_server ? OPEN : CONNECTING;
+  conn->state = is_server ? HANDSHAKING : CONNECTING;
   conn->ops = ops;
   conn->conn_ops = conn_ops;
   conn->conn_owner = conn_owner;
@@ -428,10 +536,17 @@ static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop, int fd,
   crpc_bytes_init(&conn->out);
   crpc_task_init(&conn->service, on_service, conn);
   crpc_addr_format(peer, conn->peer);
-  crpc_io_init(&conn->io, loop, fd, on_io, conn);
-  crpc_io_want(&conn->io, is_server, !is_server);
+  crpc_io_init(&conn->io, loop, stream->fd, on_io, conn);
+  crpc_timer_init(&conn->handshake_timer, loop, on_handshake_timeout, conn);
+  if (stream->handshake_timeout_ms > 0) {
+    crpc_timer_start_at(&conn->handshake_timer,
+                        crpc_now_ms() + stream->handshake_timeout_ms);
+    conn->is_timer_armed = true;
+  }
   if (is_server)
-    schedule(conn);
+    handshake(conn); /* a plain socket opens at once */
+  else
+    crpc_io_want(&conn->io, false, true);
   nghttp2_session_callbacks_del(cbs);
   nghttp2_option_del(opt);
   *out = conn;
@@ -447,32 +562,30 @@ fail:
 }
 
 crpc_code crpc_h2_conn_connect(crpc_h2_conn **out, crpc_loop *loop,
-                               const crpc_addr *addr,
+                               crpc_stream *stream, const crpc_addr *addr,
                                const crpc_h2_settings *settings,
                                const crpc_h2_ops *ops,
                                const crpc_h2_conn_ops *conn_ops,
                                void *conn_owner) {
-  int fd = crpc_socket_connect(addr);
-  if (fd < 0)
-    return CRPC_UNAVAILABLE;
-  crpc_code code =
-      conn_new(out, loop, fd, false, addr, settings, ops, conn_ops, conn_owner);
-  if (code != CRPC_OK)
-    close(fd);
-  return code;
+  return conn_new(out, loop, stream, false, addr, settings, ops, conn_ops,
+                  conn_owner);
 }
 
-crpc_code crpc_h2_conn_accept(crpc_h2_conn **out, crpc_loop *loop, int fd,
-                              const crpc_addr *peer,
+crpc_code crpc_h2_conn_accept(crpc_h2_conn **out, crpc_loop *loop,
+                              crpc_stream *stream, const crpc_addr *peer,
                               const crpc_h2_settings *settings,
                               const crpc_h2_ops *ops,
                               const crpc_h2_conn_ops *conn_ops,
                               void *conn_owner) {
-  return conn_new(out, loop, fd, true, peer, settings, ops, conn_ops,
+  return conn_new(out, loop, stream, true, peer, settings, ops, conn_ops,
                   conn_owner);
 }
 
 const char *crpc_h2_conn_peer(const crpc_h2_conn *conn) { return conn->peer; }
+
+const crpc_stream *crpc_h2_conn_stream(const crpc_h2_conn *conn) {
+  return conn->stream;
+}
 
 crpc_loop *crpc_h2_conn_loop(const crpc_h2_conn *conn) { return conn->loop; }
 
@@ -550,7 +663,7 @@ void crpc_h2_conn_drain(crpc_h2_conn *conn) {
   if (conn->state == CLOSED || conn->is_draining)
     return;
   conn->is_draining = true;
-  if (conn->state == CONNECTING) {
+  if (conn->state == CONNECTING || conn->state == HANDSHAKING) {
     fail_conn(conn, "connection drained");
     return;
   }

@@ -1,9 +1,11 @@
 /*
- * http2/h2_conn.h: one HTTP/2 connection over a socket, client or server.
+ * http2/h2_conn.h: one HTTP/2 connection over a byte stream, client or
+ * server.
  *
  * The only code that includes nghttp2. A connection moves bytes between its
- * socket and an nghttp2 session, and reports each stream's events to the
- * stream's owner (a call) through crpc_h2_ops. It knows nothing of gRPC
+ * stream (transport/stream.h: a socket, or TLS over one, which HTTP/2 does
+ * not tell apart) and an nghttp2 session, and reports each stream's events to
+ * the stream's owner (a call) through crpc_h2_ops. It knows nothing of gRPC
  * beyond the HTTP/2 settings gRPC peers expect.
  *
  * Everything here runs on the connection's loop thread.
@@ -17,6 +19,7 @@
 #include "base/list.h"
 #include "transport/addr.h"
 #include "transport/loop.h"
+#include "transport/stream.h"
 
 typedef struct crpc_h2_conn crpc_h2_conn;
 
@@ -33,6 +36,8 @@ typedef struct crpc_h2_nv {
 
 /* on_close error code when the whole connection failed (not an h2 code). */
 #define CRPC_H2_CONN_LOST 0x10000u
+/* ...or when it failed before it was open: nothing was sent. */
+#define CRPC_H2_CONN_NEVER_OPEN 0x10001u
 
 /* What read_data reports after filling its buffer. */
 typedef enum crpc_h2_data {
@@ -99,17 +104,21 @@ typedef struct crpc_h2_settings {
 } crpc_h2_settings;
 
 /*
- * Starts a client connection to |addr| (connect in progress) or a server
- * connection on an accepted |fd|. |ops| is used for every stream.
+ * Starts a client connection on |stream|, whose socket is connecting to
+ * |addr|, or a server connection on the |stream| of an accepted socket
+ * from |peer|. The stream's handshake (if any) runs first, bounded by its
+ * handshake_timeout_ms; its failure closes the connection with the
+ * stream's error (logged as a warning on servers). Takes ownership of
+ * |stream| on success only. |ops| is used for every stream.
  */
 crpc_code crpc_h2_conn_connect(crpc_h2_conn **out, crpc_loop *loop,
-                               const crpc_addr *addr,
+                               crpc_stream *stream, const crpc_addr *addr,
                                const crpc_h2_settings *settings,
                                const crpc_h2_ops *ops,
                                const crpc_h2_conn_ops *conn_ops,
                                void *conn_owner);
-crpc_code crpc_h2_conn_accept(crpc_h2_conn **out, crpc_loop *loop, int fd,
-                              const crpc_addr *peer,
+crpc_code crpc_h2_conn_accept(crpc_h2_conn **out, crpc_loop *loop,
+                              crpc_stream *stream, const crpc_addr *peer,
                               const crpc_h2_settings *settings,
                               const crpc_h2_ops *ops,
                               const crpc_h2_conn_ops *conn_ops,
@@ -117,6 +126,8 @@ crpc_code crpc_h2_conn_accept(crpc_h2_conn **out, crpc_loop *loop, int fd,
 
 /* The peer's address as text ("ipv4:127.0.0.1:5000"). */
 const char *crpc_h2_conn_peer(const crpc_h2_conn *conn);
+/* The stream below, for what its layers know of the peer (tls/tls.h). */
+const crpc_stream *crpc_h2_conn_stream(const crpc_h2_conn *conn);
 crpc_loop *crpc_h2_conn_loop(const crpc_h2_conn *conn);
 bool crpc_h2_conn_is_ready(const crpc_h2_conn *conn);
 /* True once closing or after GOAWAY either way: no new streams. */

@@ -2,9 +2,11 @@
  * server/server.c: listeners, I/O loops and connections of a server.
  *
  * Loop 0 accepts and hands each connection to a loop in turn; a connection
- * stays on its loop for life. Shutdown drains every connection with GOAWAY,
- * waits up to the grace period, closes what is left (cancelling its calls)
- * and waits for every handler to return.
+ * stays on its loop for life. With TLS credentials each accepted socket is
+ * wrapped in TLS (tls/credentials.h) from the credentials' certificates of
+ * the moment, so a reload affects only later connections. Shutdown drains every
+ * connection with GOAWAY, waits up to the grace period, closes what is left
+ * (cancelling its calls) and waits for every handler to return.
  */
 #include "server/server.h"
 
@@ -22,6 +24,7 @@
 #include "base/mem.h"
 #include "http2/h2_conn.h"
 #include "server/server_call.h"
+#include "tls/credentials.h"
 #include "transport/socket.h"
 
 #define DEFAULT_MAX_RECV_LEN (4 * 1024 * 1024)
@@ -32,6 +35,7 @@ struct crpc_server_opts {
   int handler_threads;
   size_t max_recv_len;
   uint32_t max_concurrent_streams;
+  crpc_server_credentials *creds; /* a reference; NULL: insecure */
 };
 
 typedef struct service_entry {
@@ -112,7 +116,18 @@ CRPC_API crpc_code crpc_server_opts_new(crpc_server_opts **out) {
 }
 
 CRPC_API void crpc_server_opts_free(crpc_server_opts *opts) {
+  if (opts == NULL)
+    return;
+  crpc_server_credentials_free(opts->creds);
   crpc_mem_free(opts);
+}
+
+CRPC_API void
+crpc_server_opts_set_credentials(crpc_server_opts *opts,
+                                 const crpc_server_credentials *creds) {
+  crpc_server_credentials *ref = crpc_server_credentials_ref(creds);
+  crpc_server_credentials_free(opts->creds);
+  opts->creds = ref;
 }
 
 CRPC_API void crpc_server_opts_set_io_threads(crpc_server_opts *opts,
@@ -143,6 +158,7 @@ CRPC_API crpc_code crpc_server_new(crpc_server **out,
     return CRPC_RESOURCE_EXHAUSTED;
   if (opts != NULL) {
     s->opts = *opts;
+    s->opts.creds = crpc_server_credentials_ref(opts->creds);
   } else {
     s->opts.io_threads = 1;
     s->opts.handler_threads = 64;
@@ -318,6 +334,8 @@ static const crpc_h2_conn_ops conn_ops = {
 
 static void adopt(server_loop *sl, int fd, const crpc_addr *peer) {
   crpc_h2_conn *conn;
+  crpc_stream *stream;
+  crpc_status why;
   if (sl->is_draining || (sl->conn_count == sl->conn_cap &&
                           !(sl->conn_cap = sl->conn_cap ? sl->conn_cap * 2 : 16,
                             sl->conns = crpc_mem_realloc(
@@ -325,11 +343,16 @@ static void adopt(server_loop *sl, int fd, const crpc_addr *peer) {
     close(fd);
     return;
   }
-  if (crpc_h2_conn_accept(&conn, sl->loop, fd, peer, &sl->server->settings,
-                          &crpc_server_call_h2_ops, &conn_ops,
-                          sl) != CRPC_OK) {
-    crpc_log(CRPC_LOG_WARN, "out of memory accepting a connection");
+  if (crpc_credentials_accept(sl->server->opts.creds, fd, &stream, &why) !=
+      CRPC_OK) {
+    crpc_log(CRPC_LOG_WARN, "accepting a connection: %s", why.message);
     close(fd);
+    return;
+  }
+  if (crpc_h2_conn_accept(&conn, sl->loop, stream, peer, &sl->server->settings,
+                          &crpc_server_call_h2_ops, &conn_ops, sl) != CRPC_OK) {
+    crpc_log(CRPC_LOG_WARN, "out of memory accepting a connection");
+    crpc_stream_free(stream); /* closes fd */
     return;
   }
   sl->conns[sl->conn_count++] = conn;
@@ -516,6 +539,7 @@ CRPC_API void crpc_server_free(crpc_server *s) {
       close(s->listeners[i].fd);
   for (size_t i = 0; i < s->service_count; i++)
     crpc_mem_free(s->services[i].handlers);
+  crpc_server_credentials_free(s->opts.creds);
   crpc_mem_free(s->services);
   crpc_mem_free(s->hooks);
   crpc_mem_free(s->methods);

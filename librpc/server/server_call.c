@@ -28,6 +28,7 @@
 #include "call/call_opts.h"
 #include "call/headers.h"
 #include "call/message.h"
+#include "tls/tls.h"
 #include "wire/framing.h"
 #include "wire/metadata.h"
 #include "wire/status.h"
@@ -45,6 +46,7 @@ struct crpc_server_call {
   int64_t deadline;
   const char *path;
   const char *peer;
+  const crpc_peer_identity *identity; /* verified TLS client, or NULL */
   crpc_metadata *metadata; /* request metadata, NULL if none */
   crpc_call_opts opts;     /* for outbound calls: deadline, cancellation */
   crpc_cancel_scope scope; /* outbound calls cancelled with this one */
@@ -610,6 +612,9 @@ void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
   call->peer = crpc_arena_strdup(&call->arena, crpc_h2_conn_peer(conn));
   if (call->peer == NULL)
     call->peer = "";
+  /* A copy: the handler may outlive the connection. */
+  call->identity =
+      crpc_tls_peer_identity(crpc_h2_conn_stream(conn), &call->arena);
   *link = &call->stream;
   return call;
 }
@@ -693,6 +698,11 @@ CRPC_API const char *crpc_server_call_path(const crpc_server_call *call) {
 
 CRPC_API const char *crpc_server_call_peer(const crpc_server_call *call) {
   return call->peer;
+}
+
+CRPC_API const crpc_peer_identity *
+crpc_server_call_peer_identity(const crpc_server_call *call) {
+  return call->identity;
 }
 
 CRPC_API const crpc_call_opts *crpc_server_call_opts(crpc_server_call *call) {

@@ -1,5 +1,5 @@
 /*
- * transport/socket.c: non-blocking sockets.
+ * transport/socket.c: non-blocking sockets, and the plain socket stream.
  */
 #include "transport/socket.h"
 
@@ -7,8 +7,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "base/mem.h"
+#include "transport/stream.h"
 
 static void set_nodelay(int fd, int family) {
   /* gRPC messages are small and latency-bound: never wait for Nagle. */
@@ -80,4 +85,59 @@ int crpc_socket_accept(int listen_fd, crpc_addr *peer) {
     return -errno;
   set_nodelay(fd, peer->ss.ss_family);
   return fd;
+}
+
+/* The plain socket stream (transport/stream.h). */
+
+crpc_stream *crpc_stream_socket_new(int fd) {
+  crpc_stream *s = crpc_mem_calloc(1, sizeof(*s));
+  if (s != NULL)
+    s->fd = fd;
+  return s;
+}
+
+ssize_t crpc_stream_socket_read(crpc_stream *s, uint8_t *buf, size_t len) {
+  for (;;) {
+    ssize_t n = read(s->fd, buf, len);
+    if (n >= 0)
+      return n;
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      s->wants_read = true;
+      s->wants_write = false;
+      return CRPC_STREAM_AGAIN;
+    }
+    snprintf(s->error, sizeof(s->error), "read failed: %s", strerror(errno));
+    return CRPC_STREAM_ERROR;
+  }
+}
+
+ssize_t crpc_stream_socket_write(crpc_stream *s, const uint8_t *buf,
+                                 size_t len) {
+  for (;;) {
+    ssize_t n = write(s->fd, buf, len);
+    if (n >= 0)
+      return n;
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      s->wants_read = false;
+      s->wants_write = true;
+      return CRPC_STREAM_AGAIN;
+    }
+    snprintf(s->error, sizeof(s->error), "write failed: %s", strerror(errno));
+    return CRPC_STREAM_ERROR;
+  }
+}
+
+void crpc_stream_free(crpc_stream *s) {
+  if (s == NULL)
+    return;
+  if (s->ops != NULL) {
+    s->ops->free(s);
+    return;
+  }
+  close(s->fd);
+  crpc_mem_free(s);
 }

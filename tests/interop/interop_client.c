@@ -8,7 +8,15 @@
  *
  *   interop_client --server_port=N [--server_host=H] [--test_case=NAME|all]
  *                  [--server_host_override=H] [--use_tls[=BOOL]]
- *                  [--use_test_ca[=BOOL]]
+ *                  [--use_test_ca[=BOOL]] [--ca_file=PEM]
+ *                  [--client_cert_file=PEM --client_key_file=PEM]
+ *
+ * With --use_tls the server's certificate is verified against the system
+ * roots, or with --use_test_ca against --ca_file (default: the test CA
+ * shipped in tests/interop/certs), for the host of --server_host_override
+ * (e.g. foo.test.google.fr) else --server_host. --client_cert_file and
+ * --client_key_file present a client certificate (mutual TLS;
+ * tests/interop/certs/client.pem is one).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +28,10 @@
 #include "grpc/testing/test.crpc.h"
 #include "grpc/testing/test.pb-c.h"
 #include "interop_flags.h"
+
+#ifndef CRPC_INTEROP_CERTS_DIR
+#define CRPC_INTEROP_CERTS_DIR "tests/interop/certs"
+#endif
 
 /* Every call gets a deadline so that a broken peer fails a case, not hangs. */
 #define TIMEOUT_MS 20000
@@ -898,12 +910,38 @@ static bool run_case(crpc_channel *channel, size_t i) {
   return ok;
 }
 
+/* TLS credentials as the flags say, set on |opts|; false on error. */
+static bool set_tls(crpc_channel_opts *opts, const char *ca_file,
+                    const char *host_override, const char *cert_file,
+                    const char *key_file) {
+  crpc_tls_opts *tls = NULL;
+  crpc_channel_credentials *creds = NULL;
+  crpc_status why = {0};
+  bool ok =
+      crpc_tls_opts_new(&tls) == CRPC_OK &&
+      (ca_file == NULL || crpc_tls_opts_set_ca_file(tls, ca_file) == CRPC_OK) &&
+      (host_override == NULL ||
+       crpc_tls_opts_set_server_name_override(tls, host_override) == CRPC_OK) &&
+      (cert_file == NULL ||
+       crpc_tls_opts_set_cert_files(tls, cert_file, key_file) == CRPC_OK);
+  if (ok && crpc_channel_credentials_new_tls(&creds, tls, &why) != CRPC_OK) {
+    fprintf(stderr, "interop_client: TLS: %s\n", why.message);
+    ok = false;
+  }
+  if (ok)
+    crpc_channel_opts_set_credentials(opts, creds);
+  crpc_channel_credentials_free(creds);
+  crpc_tls_opts_free(tls);
+  return ok;
+}
+
 static int usage(const char *arg) {
   fprintf(stderr,
           "interop_client: bad argument '%s'\n"
           "usage: interop_client --server_port=N [--server_host=HOST]\n"
           "         [--test_case=NAME|all] [--server_host_override=HOST]\n"
-          "         [--use_tls[=BOOL]] [--use_test_ca[=BOOL]]\n",
+          "         [--use_tls[=BOOL]] [--use_test_ca[=BOOL]] [--ca_file=PEM]\n"
+          "         [--client_cert_file=PEM --client_key_file=PEM]\n",
           arg);
   return 2;
 }
@@ -912,6 +950,8 @@ int main(int argc, char **argv) {
   const char *host = "localhost", *host_override = NULL;
   const char *test_case = "large_unary", *value;
   int port = -1, failed = 0;
+  const char *ca_file = CRPC_INTEROP_CERTS_DIR "/ca.pem";
+  const char *cert_file = NULL, *key_file = NULL;
   bool use_tls = false, use_test_ca = false, found = false;
   char target[300];
   crpc_channel_opts *channel_opts = NULL;
@@ -938,16 +978,23 @@ int main(int argc, char **argv) {
     } else if ((value = interop_flag(argv[i], "use_test_ca")) != NULL) {
       if (!interop_flag_bool(value, &use_test_ca))
         return usage(argv[i]);
+    } else if ((value = interop_flag(argv[i], "ca_file")) != NULL &&
+               *value != '\0') {
+      ca_file = value;
+    } else if ((value = interop_flag(argv[i], "client_cert_file")) != NULL &&
+               *value != '\0') {
+      cert_file = value;
+    } else if ((value = interop_flag(argv[i], "client_key_file")) != NULL &&
+               *value != '\0') {
+      key_file = value;
     } else {
       return usage(argv[i]);
     }
   }
   if (port <= 0)
     return usage("--server_port missing");
-  if (use_tls) {
-    fprintf(stderr, "interop_client: TLS pending (not implemented yet)\n");
-    return 2;
-  }
+  if ((cert_file == NULL) != (key_file == NULL))
+    return usage("--client_cert_file and --client_key_file go together");
   for (size_t i = 0; i < CASE_COUNT; i++)
     found = found || strcmp(test_case, cases[i].name) == 0;
   if (!found && strcmp(test_case, "all") != 0) {
@@ -960,6 +1007,10 @@ int main(int argc, char **argv) {
       (host_override != NULL &&
        (code = crpc_channel_opts_set_authority(channel_opts, host_override)) !=
            CRPC_OK) ||
+      (use_tls &&
+       !set_tls(channel_opts, use_test_ca ? ca_file : NULL, host_override,
+                cert_file, key_file) &&
+       (code = CRPC_INVALID_ARGUMENT)) ||
       (code = crpc_channel_new(&channel, target, channel_opts)) != CRPC_OK) {
     fprintf(stderr, "interop_client: cannot open a channel to %s: %s\n", target,
             crpc_code_name(code));

@@ -467,6 +467,10 @@ def main():
                         default=False, type=interop_pb.parse_bool)
     parser.add_argument("--ca_file", default="",
                         help="PEM roots for --use_test_ca")
+    parser.add_argument("--client_cert_file", default="",
+                        help="PEM client certificate (mutual TLS)")
+    parser.add_argument("--client_key_file", default="",
+                        help="PEM client private key (mutual TLS)")
     args = parser.parse_args()
 
     by_name = {case.__name__: case for case in CASES}
@@ -491,7 +495,15 @@ def main():
                 sys.exit("--use_test_ca needs --ca_file")
             with open(args.ca_file, "rb") as f:
                 roots = f.read()
-        creds = grpc.ssl_channel_credentials(root_certificates=roots)
+        key = chain = None
+        if args.client_cert_file:
+            with open(args.client_key_file, "rb") as f:
+                key = f.read()
+            with open(args.client_cert_file, "rb") as f:
+                chain = f.read()
+        creds = grpc.ssl_channel_credentials(root_certificates=roots,
+                                             private_key=key,
+                                             certificate_chain=chain)
         channel = grpc.secure_channel(target, creds, options)
     else:
         channel = grpc.insecure_channel(target, options)

@@ -10,6 +10,7 @@ picks a free port) and runs until SIGTERM or SIGINT.
 
 import argparse
 import gzip
+import os
 import signal
 import sys
 import threading
@@ -177,10 +178,17 @@ def main():
                         help="address to bind (default 127.0.0.1)")
     parser.add_argument("--use_tls", nargs="?", const=True, default=False,
                         type=interop_pb.parse_bool)
-    parser.add_argument("--tls_cert_file", default="",
+    certs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                         "certs")
+    parser.add_argument("--tls_cert_file",
+                        default=os.path.join(certs, "server1.pem"),
                         help="PEM certificate chain (with --use_tls)")
-    parser.add_argument("--tls_key_file", default="",
+    parser.add_argument("--tls_key_file",
+                        default=os.path.join(certs, "server1.key"),
                         help="PEM private key (with --use_tls)")
+    parser.add_argument("--client_ca_file", default="",
+                        help="require client certificates signed by this "
+                             "CA (mutual TLS, with --use_tls)")
     args = parser.parse_args()
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16),
@@ -195,7 +203,14 @@ def main():
             key = f.read()
         with open(args.tls_cert_file, "rb") as f:
             cert = f.read()
-        creds = grpc.ssl_server_credentials(((key, cert),))
+        if args.client_ca_file:
+            with open(args.client_ca_file, "rb") as f:
+                client_ca = f.read()
+            creds = grpc.ssl_server_credentials(
+                ((key, cert),), root_certificates=client_ca,
+                require_client_auth=True)
+        else:
+            creds = grpc.ssl_server_credentials(((key, cert),))
         port = server.add_secure_port(address, creds)
     else:
         port = server.add_insecure_port(address)
