@@ -2,7 +2,11 @@
  * examples/hello/server.c: serves hello.Greeter (hello.proto), the server of
  * doc/getting-started.md.
  *
- *   hello_server [--host 127.0.0.1] [--port 50051]
+ *   hello_server [--host 127.0.0.1] [--port 50051] [--no-reflection-health]
+ *
+ * It also serves server reflection and health checking, so that grpcurl and
+ * buf curl can explore it without hello.proto (doc/debugging.md);
+ * --no-reflection-health leaves them out.
  *
  * --port 0 picks a free port. Once serving, prints one line,
  * "hello_server: listening on HOST:PORT", which scripts wait for. SIGINT or
@@ -14,6 +18,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +58,13 @@ static crpc_code say_hello(crpc_server_call *call,
 }
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: hello_server [--host HOST] [--port PORT]\n"
+  fprintf(out, "usage: hello_server [--host HOST] [--port PORT] "
+               "[--no-reflection-health]\n"
                "  --host HOST  address to listen on (default 127.0.0.1)\n"
                "  --port PORT  port to listen on, 0 for any free one "
-               "(default 50051)\n");
+               "(default 50051)\n"
+               "  --no-reflection-health  serve neither server reflection "
+               "nor grpc.health.v1.Health\n");
 }
 
 static int parse_port(const char *s, int *port) {
@@ -73,6 +81,7 @@ int main(int argc, char **argv) {
   static const struct option long_options[] = {
       {"host", required_argument, NULL, 'h'},
       {"port", required_argument, NULL, 'p'},
+      {"no-reflection-health", no_argument, NULL, 'n'},
       {"help", no_argument, NULL, 'H'},
       {NULL, 0, NULL, 0}};
   static char greeting[] = "Hello";
@@ -80,6 +89,8 @@ int main(int argc, char **argv) {
   const char *host = "127.0.0.1";
   int port = 50051;
   crpc_server *server = NULL;
+  crpc_health *health = NULL;
+  bool with_reflection_health = true;
   char address[300];
   sigset_t stop_signals;
   const char *step;
@@ -96,6 +107,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "hello_server: bad port '%s'\n", optarg);
         return 2;
       }
+      break;
+    case 'n':
+      with_reflection_health = false;
       break;
     case 'H':
       usage(stdout);
@@ -135,6 +149,23 @@ int main(int argc, char **argv) {
   code = hello__greeter__register_handlers(server, &handlers, greeting);
   if (code != CRPC_OK)
     goto fail;
+  if (with_reflection_health) {
+    /* grpcurl and buf curl list and call the service with JSON. */
+    step = "crpc_reflection_register";
+    code = crpc_reflection_register(server);
+    if (code != CRPC_OK)
+      goto fail;
+    /* Kubernetes probes and load balancers ask grpc.health.v1.Health; ""
+     * (the whole server) is SERVING from here, the service too. */
+    step = "crpc_health_register";
+    code = crpc_health_register(server, &health);
+    if (code != CRPC_OK)
+      goto fail;
+    step = "crpc_health_set";
+    code = crpc_health_set(health, "hello.Greeter", CRPC_HEALTH_SERVING);
+    if (code != CRPC_OK)
+      goto fail;
+  }
   step = "crpc_server_listen";
   code = crpc_server_listen(server, address, &port);
   if (code != CRPC_OK)
@@ -152,13 +183,16 @@ int main(int argc, char **argv) {
   printf("hello_server: %s, shutting down\n",
          sig == SIGINT ? "SIGINT" : "SIGTERM");
   fflush(stdout);
+  /* Health reports NOT_SERVING from the start of the shutdown. */
   crpc_server_shutdown(server, SHUTDOWN_GRACE_MS);
   crpc_server_free(server);
+  crpc_health_free(health); /* after the server, whose handlers used it */
   return 0;
 
 fail:
   fprintf(stderr, "hello_server: %s on %s: %s\n", step, address,
           crpc_code_name(code));
   crpc_server_free(server);
+  crpc_health_free(health);
   return 1;
 }

@@ -7,6 +7,9 @@
  *   channel.h   crpc_channel, a client's connection to a target
  *   call.h      client calls: unary (sync and async) and streaming
  *   server.h    crpc_server and, inside handlers, crpc_server_call
+ *   credentials.h  TLS and mutual TLS for channels and servers
+ *   health.h    grpc.health.v1.Health, crpc_health
+ *   reflection.h  server reflection (grpcurl, buf curl)
  */
 #ifndef CRPC_CRPC_H
 #define CRPC_CRPC_H
@@ -14,7 +17,10 @@
 #include "call.h"
 #include "channel.h"
 #include "common.h"
+#include "credentials.h"
+#include "health.h"
 #include "metadata.h"
+#include "reflection.h"
 #include "server.h"
 #include "service.h"
 #include "crpc/version.h"

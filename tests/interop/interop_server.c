@@ -6,8 +6,20 @@
  * UnimplementedCall and grpc.testing.UnimplementedService unregistered so
  * that clients see UNIMPLEMENTED. Prints "listening on PORT" once it
  * accepts calls and runs until SIGTERM or SIGINT. See doc/interop.md.
+ * It also serves server reflection and health checking (grpc.health.v1,
+ * "" and grpc.testing.TestService SERVING), so that grpcurl or buf curl can
+ * explore it (doc/debugging.md); --no_reflection_health leaves them out.
  *
  *   interop_server --port=N [--host=127.0.0.1] [--use_tls[=BOOL]]
+ *                  [--no_reflection_health[=BOOL]]
+ *                  [--tls_cert_file=PEM --tls_key_file=PEM]
+ *                  [--client_ca_file=PEM]
+ *
+ * With --use_tls the certificate and key default to the test ones shipped
+ * in tests/interop/certs (server1.pem: *.test.google.fr, localhost,
+ * 127.0.0.1), as gRPC Go's interop server does. --client_ca_file makes it
+ * mutual TLS: clients must present a certificate signed by that CA
+ * (tests/interop/certs/client.pem is).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,6 +37,10 @@
 #include "grpc/testing/test.crpc.h"
 #include "grpc/testing/test.pb-c.h"
 #include "interop_flags.h"
+
+#ifndef CRPC_INTEROP_CERTS_DIR
+#define CRPC_INTEROP_CERTS_DIR "tests/interop/certs"
+#endif
 
 #define ECHO_INITIAL_KEY "x-grpc-test-echo-initial"
 #define ECHO_TRAILING_KEY "x-grpc-test-echo-trailing-bin"
@@ -315,10 +331,47 @@ static const Grpc__Testing__TestService_Handlers handlers = {
     /* .unimplemented_call stays NULL: clients test UNIMPLEMENTED with it. */
 };
 
+/* Server options with TLS credentials from the files given; NULL on error. */
+static crpc_server_opts *tls_server_opts(const char *cert_file,
+                                         const char *key_file,
+                                         const char *client_ca_file) {
+  crpc_server_opts *opts = NULL;
+  crpc_tls_opts *tls = NULL;
+  crpc_server_credentials *creds = NULL;
+  crpc_status why = {0};
+  crpc_code code;
+  if ((code = crpc_server_opts_new(&opts)) != CRPC_OK ||
+      (code = crpc_tls_opts_new(&tls)) != CRPC_OK ||
+      (code = crpc_tls_opts_set_cert_files(tls, cert_file, key_file)) !=
+          CRPC_OK ||
+      (client_ca_file != NULL &&
+       (code = crpc_tls_opts_set_ca_file(tls, client_ca_file)) != CRPC_OK)) {
+    fprintf(stderr, "interop_server: %s\n", crpc_code_name(code));
+    goto fail;
+  }
+  crpc_tls_opts_set_require_client_cert(tls, client_ca_file != NULL);
+  if (crpc_server_credentials_new_tls(&creds, tls, &why) != CRPC_OK) {
+    fprintf(stderr, "interop_server: TLS: %s\n", why.message);
+    goto fail;
+  }
+  crpc_server_opts_set_credentials(opts, creds);
+  crpc_server_credentials_free(creds);
+  crpc_tls_opts_free(tls);
+  return opts;
+
+fail:
+  crpc_tls_opts_free(tls);
+  crpc_server_opts_free(opts);
+  return NULL;
+}
+
 static int usage(const char *arg) {
   fprintf(stderr,
           "interop_server: bad argument '%s'\n"
-          "usage: interop_server --port=N [--host=ADDR] [--use_tls[=BOOL]]\n",
+          "usage: interop_server --port=N [--host=ADDR] [--use_tls[=BOOL]]\n"
+          "                      [--no_reflection_health[=BOOL]]\n"
+          "                      [--tls_cert_file=PEM --tls_key_file=PEM]\n"
+          "                      [--client_ca_file=PEM]\n",
           arg);
   return 2;
 }
@@ -326,9 +379,14 @@ static int usage(const char *arg) {
 int main(int argc, char **argv) {
   const char *host = "127.0.0.1", *value;
   int port = -1;
-  bool use_tls = false;
+  bool use_tls = false, no_reflection_health = false;
+  const char *cert_file = CRPC_INTEROP_CERTS_DIR "/server1.pem";
+  const char *key_file = CRPC_INTEROP_CERTS_DIR "/server1.key";
+  const char *client_ca_file = NULL;
   char address[300];
   crpc_server *server = NULL;
+  crpc_server_opts *opts = NULL;
+  crpc_health *health = NULL;
   sigset_t stop_signals;
   int signo;
   crpc_code code;
@@ -343,16 +401,28 @@ int main(int argc, char **argv) {
     } else if ((value = interop_flag(argv[i], "use_tls")) != NULL) {
       if (!interop_flag_bool(value, &use_tls))
         return usage(argv[i]);
+    } else if ((value = interop_flag(argv[i], "no_reflection_health")) !=
+               NULL) {
+      if (!interop_flag_bool(value, &no_reflection_health))
+        return usage(argv[i]);
+    } else if ((value = interop_flag(argv[i], "tls_cert_file")) != NULL &&
+               *value != '\0') {
+      cert_file = value;
+    } else if ((value = interop_flag(argv[i], "tls_key_file")) != NULL &&
+               *value != '\0') {
+      key_file = value;
+    } else if ((value = interop_flag(argv[i], "client_ca_file")) != NULL &&
+               *value != '\0') {
+      client_ca_file = value;
     } else {
       return usage(argv[i]);
     }
   }
   if (port < 0)
     return usage("--port missing");
-  if (use_tls) {
-    fprintf(stderr, "interop_server: TLS pending (not implemented yet)\n");
-    return 2;
-  }
+  if (use_tls &&
+      (opts = tls_server_opts(cert_file, key_file, client_ca_file)) == NULL)
+    return 1;
 
   /* Blocked before crpc starts its threads, which inherit the mask, so that
    * only sigwait() below sees these signals. */
@@ -362,14 +432,22 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
   snprintf(address, sizeof(address), "%s:%d", host, port);
-  if ((code = crpc_server_new(&server, NULL)) != CRPC_OK ||
+  code = crpc_server_new(&server, opts);
+  crpc_server_opts_free(opts);
+  if (code != CRPC_OK ||
       (code = grpc__testing__test_service__register_handlers(
            server, &handlers, NULL)) != CRPC_OK ||
+      (!no_reflection_health &&
+       ((code = crpc_reflection_register(server)) != CRPC_OK ||
+        (code = crpc_health_register(server, &health)) != CRPC_OK ||
+        (code = crpc_health_set(health, "grpc.testing.TestService",
+                                CRPC_HEALTH_SERVING)) != CRPC_OK)) ||
       (code = crpc_server_listen(server, address, &port)) != CRPC_OK ||
       (code = crpc_server_start(server)) != CRPC_OK) {
     fprintf(stderr, "interop_server: cannot serve on %s: %s\n", address,
             crpc_code_name(code));
     crpc_server_free(server);
+    crpc_health_free(health);
     return 1;
   }
   printf("listening on %d\n", port);
@@ -378,5 +456,6 @@ int main(int argc, char **argv) {
   sigwait(&stop_signals, &signo);
   crpc_server_shutdown(server, 1000);
   crpc_server_free(server);
+  crpc_health_free(health); /* after the server, whose handlers used it */
   return 0;
 }
