@@ -13,7 +13,7 @@ build_packages=(
   build-essential autoconf automake libtool pkg-config
   libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotoc-dev
   libnghttp2-dev libssl-dev libc-ares-dev libev-dev libcriterion-dev
-  zlib1g-dev libjson-c-dev libsqlite3-dev
+  zlib1g-dev libjson-c-dev libsqlite3-dev sqlite3
 )
 
 # Used by `make check`: interop peers (grpcio, gRPC C++), HTTP/2 and DNS
