@@ -9,6 +9,7 @@
  * plugin.proto asks.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,30 +24,14 @@ typedef Google__Protobuf__Compiler__CodeGeneratorRequest request;
 typedef Google__Protobuf__Compiler__CodeGeneratorResponse response;
 typedef Google__Protobuf__Compiler__CodeGeneratorResponse__File response_file;
 
-/* Reads all of |in|; NULL with errno set on a read error. */
-static uint8_t *read_all(FILE *in, size_t *len) {
-  size_t cap = 1 << 16;
-  uint8_t *data = crpc_str_alloc(cap);
-
-  *len = 0;
-  for (;;) {
-    size_t got = fread(data + *len, 1, cap - *len, in);
-
-    *len += got;
-    if (got == 0) {
-      if (ferror(in))
-        return NULL;
-      return data;
-    }
-    if (*len == cap) {
-      uint8_t *grown = crpc_str_alloc(2 * cap);
-
-      memcpy(grown, data, cap);
-      data = grown;
-      cap *= 2;
-    }
-  }
-}
+/*
+ * The plugin's work: turns the CodeGeneratorRequest in |input| into a packed
+ * CodeGeneratorResponse, *out (*out_len bytes, str.h memory, freed by
+ * crpc_str_free_all). False if |input| is not a request at all. Not static
+ * so that tests/fuzz/plugin.c can call it without a process per input.
+ */
+bool crpc_main_respond(const uint8_t *input, size_t input_len, uint8_t **out,
+                       size_t *out_len);
 
 /*
  * protoc always fills the names we use; a request from elsewhere might not.
@@ -124,46 +109,14 @@ static const char *generate(const request *req, crpc_file_proto *proto,
   return NULL;
 }
 
-static int write_response(response *resp) {
-  size_t len = protobuf_c_message_get_packed_size(&resp->base);
-  uint8_t *data = crpc_str_alloc(len);
-
-  protobuf_c_message_pack(&resp->base, data);
-  if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-    fprintf(stderr, "protoc-gen-crpc: writing the response: %s\n",
-            strerror(errno));
-    return 1;
-  }
-  return 0;
-}
-
-int main(int argc, char **argv) {
+bool crpc_main_respond(const uint8_t *input, size_t input_len, uint8_t **out,
+                       size_t *out_len) {
   response resp = GOOGLE__PROTOBUF__COMPILER__CODE_GENERATOR_RESPONSE__INIT;
-  request *req = NULL;
-  uint8_t *input;
-  size_t input_len;
-  int status = 1;
-
-  if (argc > 1) {
-    fprintf(stderr, "usage: protoc --plugin=protoc-gen-crpc --c_out=DIR "
-                    "--crpc_out=DIR FILE.proto\n"
-                    "protoc-gen-crpc is a protoc plugin: it reads a "
-                    "CodeGeneratorRequest on stdin.\n");
-    (void)argv;
-    return 2;
-  }
-  input = read_all(stdin, &input_len);
-  if (input == NULL) {
-    fprintf(stderr, "protoc-gen-crpc: reading stdin: %s\n", strerror(errno));
-    goto done;
-  }
-  req = google__protobuf__compiler__code_generator_request__unpack(
+  request *req = google__protobuf__compiler__code_generator_request__unpack(
       NULL, input_len, input);
-  if (req == NULL) {
-    fprintf(stderr, "protoc-gen-crpc: stdin is not a CodeGeneratorRequest "
-                    "(run me from protoc: --crpc_out=DIR)\n");
-    goto done;
-  }
+
+  if (req == NULL)
+    return false;
 
   /* proto3 `optional` changes nothing here: the descriptor is just data. */
   resp.has_supported_features = 1;
@@ -187,12 +140,72 @@ int main(int argc, char **argv) {
   }
   if (resp.error)
     resp.n_file = 0; /* all or nothing */
-  status = write_response(&resp);
+  *out_len = protobuf_c_message_get_packed_size(&resp.base);
+  *out = crpc_str_alloc(*out_len);
+  protobuf_c_message_pack(&resp.base, *out);
+  google__protobuf__compiler__code_generator_request__free_unpacked(req, NULL);
+  return true;
+}
+
+#ifndef CRPC_GEN_NO_MAIN
+/* Reads all of |in|; NULL with errno set on a read error. */
+static uint8_t *read_all(FILE *in, size_t *len) {
+  size_t cap = 1 << 16;
+  uint8_t *data = crpc_str_alloc(cap);
+
+  *len = 0;
+  for (;;) {
+    size_t got = fread(data + *len, 1, cap - *len, in);
+
+    *len += got;
+    if (got == 0) {
+      if (ferror(in))
+        return NULL;
+      return data;
+    }
+    if (*len == cap) {
+      uint8_t *grown = crpc_str_alloc(2 * cap);
+
+      memcpy(grown, data, cap);
+      data = grown;
+      cap *= 2;
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  uint8_t *input, *output;
+  size_t input_len, output_len;
+  int status = 1;
+
+  if (argc > 1) {
+    fprintf(stderr, "usage: protoc --plugin=protoc-gen-crpc --c_out=DIR "
+                    "--crpc_out=DIR FILE.proto\n"
+                    "protoc-gen-crpc is a protoc plugin: it reads a "
+                    "CodeGeneratorRequest on stdin.\n");
+    (void)argv;
+    return 2;
+  }
+  input = read_all(stdin, &input_len);
+  if (input == NULL) {
+    fprintf(stderr, "protoc-gen-crpc: reading stdin: %s\n", strerror(errno));
+    goto done;
+  }
+  if (!crpc_main_respond(input, input_len, &output, &output_len)) {
+    fprintf(stderr, "protoc-gen-crpc: stdin is not a CodeGeneratorRequest "
+                    "(run me from protoc: --crpc_out=DIR)\n");
+    goto done;
+  }
+  if (fwrite(output, 1, output_len, stdout) != output_len ||
+      fflush(stdout) != 0) {
+    fprintf(stderr, "protoc-gen-crpc: writing the response: %s\n",
+            strerror(errno));
+    goto done;
+  }
+  status = 0;
 
 done:
-  if (req)
-    google__protobuf__compiler__code_generator_request__free_unpacked(req,
-                                                                      NULL);
   crpc_str_free_all();
   return status;
 }
+#endif /* CRPC_GEN_NO_MAIN: tests/fuzz/plugin.c brings its own */

@@ -13,6 +13,8 @@ crpc_code crpc_percent_encode(const char *in, size_t len, crpc_bytes *out) {
   uint8_t *p;
   crpc_code rc;
 
+  if (len == 0)
+    return CRPC_OK; /* out->data may be NULL: no pointer arithmetic on it */
   /* Size first so that a failure leaves |out| untouched. */
   for (i = 0; i < len; i++)
     escapes += must_escape((unsigned char)in[i]);

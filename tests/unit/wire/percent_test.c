@@ -105,3 +105,13 @@ Test(percent, leaves_output_unchanged_when_out_of_memory) {
   cr_assert_eq(b.len, 0);
   crpc_bytes_free(&b);
 }
+
+/* Regression (found by tests/fuzz/metadata): encoding nothing into an
+ * empty buffer did arithmetic on its NULL data pointer. */
+Test(percent, encodes_nothing_into_an_empty_buffer) {
+  crpc_bytes out;
+  crpc_bytes_init(&out);
+  cr_assert_eq(crpc_percent_encode("", 0, &out), CRPC_OK);
+  cr_assert_eq(out.len, 0);
+  crpc_bytes_free(&out);
+}
