@@ -17,6 +17,15 @@ extern "C" {
 typedef struct crpc_channel crpc_channel;
 typedef struct crpc_channel_opts crpc_channel_opts;
 
+/* Connectivity states (grpc doc/connectivity-semantics-and-api.md). */
+typedef enum crpc_channel_state {
+  CRPC_CHANNEL_IDLE = 0,
+  CRPC_CHANNEL_CONNECTING = 1,
+  CRPC_CHANNEL_READY = 2,
+  CRPC_CHANNEL_TRANSIENT_FAILURE = 3,
+  CRPC_CHANNEL_SHUTDOWN = 4
+} crpc_channel_state;
+
 /* Options with their defaults. RESOURCE_EXHAUSTED when out of memory. */
 CRPC_API crpc_code crpc_channel_opts_new(crpc_channel_opts **out);
 CRPC_API void crpc_channel_opts_free(crpc_channel_opts *opts);
@@ -28,6 +37,34 @@ CRPC_API void crpc_channel_opts_set_max_recv_len(crpc_channel_opts *opts,
 /* Overrides the :authority header (default: the target's host:port). */
 CRPC_API crpc_code crpc_channel_opts_set_authority(crpc_channel_opts *opts,
                                                    const char *authority);
+
+/*
+ * Load balancing over the addresses a target resolves to: "pick_first"
+ * (the default: one connection, the first address that works) or
+ * "round_robin" (a connection to every address, calls spread over the
+ * ready ones). A service config's loadBalancingConfig overrides it.
+ * INVALID_ARGUMENT for other names.
+ */
+CRPC_API crpc_code crpc_channel_opts_set_lb_policy(crpc_channel_opts *opts,
+                                                   const char *policy);
+
+/*
+ * DNS targets are resolved again when a connection fails or the records'
+ * TTL passes, but never sooner than this after the last resolution
+ * (default 30000 ms, as gRPC).
+ */
+CRPC_API void crpc_channel_opts_set_min_resolution_interval_ms(
+    crpc_channel_opts *opts, int64_t ms);
+
+/*
+ * Connection backoff (grpc doc/connection-backoff.md): after a failed
+ * connection attempt an address is not tried again for a delay that starts
+ * at |initial_ms| (default 1000) and grows x1.6 with +-20% jitter up to
+ * |max_ms| (default 120000).
+ */
+CRPC_API void crpc_channel_opts_set_connect_backoff(crpc_channel_opts *opts,
+                                                    int64_t initial_ms,
+                                                    int64_t max_ms);
 
 /*
  * Sets the channel's service config, gRPC's JSON (grpc doc/
@@ -55,6 +92,9 @@ CRPC_API crpc_code crpc_channel_opts_set_service_config(
  */
 CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
                                     const crpc_channel_opts *opts);
+
+/* The channel's connectivity state now. Any thread. */
+CRPC_API crpc_channel_state crpc_channel_get_state(crpc_channel *channel);
 
 /*
  * Closes the channel. Calls still running on it fail with CANCELLED; no

@@ -87,6 +87,8 @@ struct crpc_call {
   bool is_committed;       /* response headers came: no more attempts */
   int64_t pushback_ms;     /* grpc-retry-pushback-ms; -1 none, -2 "stop" */
   bool is_backing_off;     /* between attempts, the retry timer armed */
+  bool is_waiting_pick;    /* waiting for the channel's first addresses */
+  crpc_pick_waiter waiter;
   crpc_timer retry_timer;
   size_t base_header_count; /* request headers before per-attempt ones */
   char attempts_text[12];
@@ -299,7 +301,7 @@ static void status_at_close(crpc_call *call, uint32_t error, const char *why,
       crpc_status_set(st, CRPC_INTERNAL,
                       "%zu reply messages for a unary response",
                       call->messages_received);
-  } else if (error == CRPC_H2_CONN_LOST) {
+  } else if (error == CRPC_H2_CONN_LOST || error == CRPC_H2_CONN_NEVER_OPEN) {
     crpc_status_set(st, CRPC_UNAVAILABLE, "%s", why);
   } else if (error != 0) {
     crpc_status_set(st, crpc_status_from_h2_error(error),
@@ -353,6 +355,22 @@ static void start_attempt(crpc_call *call) {
   crpc_status why;
   crpc_headers *h = &call->request_headers;
 
+  if (crpc_channel_pick(call->channel, &conn, &call->waiter, &why) !=
+      CRPC_OK) {
+    if (why.code == CRPC_UNAVAILABLE && call->is_wait_for_ready) {
+      /* Every address is in backoff: wait (grpc doc/wait-for-ready.md);
+       * the deadline ends the wait. */
+      call->is_backing_off = true;
+      crpc_timer_start_at(&call->retry_timer, crpc_now_ms() + 100);
+      return;
+    }
+    finish(call, &why);
+    goto done;
+  }
+  if (conn == NULL) {
+    call->is_waiting_pick = true; /* the loop's reference waits with it */
+    return;
+  }
   h->count = call->base_header_count;
   if (call->deadline != CRPC_DEADLINE_NONE) {
     int64_t left = call->deadline - crpc_now_ms();
@@ -372,10 +390,6 @@ static void start_attempt(crpc_call *call) {
                      strlen(call->attempts_text));
   }
   call->attempts++;
-  if (crpc_channel_pick(call->channel, &conn, &why) != CRPC_OK) {
-    finish(call, &why);
-    goto done;
-  }
   crpc_code code =
       crpc_h2_submit_request(conn, &call->stream, call, h->nv, h->count, true);
   if (code != CRPC_OK) {
@@ -404,6 +418,12 @@ static void on_start(void *arg) {
     crpc_timer_start_at(&call->timer, call->deadline);
     call->is_timer_armed = true;
   }
+  start_attempt(call);
+}
+
+static void on_pick_ready(void *arg) {
+  crpc_call *call = arg;
+  call->is_waiting_pick = false;
   start_attempt(call);
 }
 
@@ -447,20 +467,20 @@ static bool retry_later(crpc_call *call, uint32_t error,
   if (is_finished || !call->io.is_retained || call->is_committed)
     return false;
   int64_t delay_ms = -1;
-  if (call->header_blocks == 0 && error == 0x7 /* REFUSED_STREAM */ &&
-      call->transparent_retries < 3) {
-    /* Refused before the server's application saw it (RFC 9113 8.7, or
-     * above GOAWAY's last stream): transparent, whatever the policy. */
+  if (call->header_blocks == 0 && call->transparent_retries < 3 &&
+      (error == 0x7 /* REFUSED_STREAM */ || error == CRPC_H2_CONN_NEVER_OPEN)) {
+    /* It never reached the server's application (RFC 9113 8.7, above
+     * GOAWAY's last stream, or the connection never opened): retried
+     * transparently, whatever the policy (gRFC A6). After the timer, so
+     * that the failed address is in backoff by then. */
     call->transparent_retries++;
     call->attempts--; /* a transparent retry is not an attempt */
     delay_ms = 0;
-  } else if (call->is_wait_for_ready && error == CRPC_H2_CONN_LOST &&
-             call->header_blocks == 0) {
+  } else if (call->is_wait_for_ready && call->header_blocks == 0 &&
+             (error == CRPC_H2_CONN_LOST || error == CRPC_H2_CONN_NEVER_OPEN)) {
     /* grpc doc/wait-for-ready.md: wait for a connection, not fail. */
     call->attempts--;
-    delay_ms = 100 * (call->transparent_retries < 5
-                          ? 1 << call->transparent_retries++
-                          : 32);
+    delay_ms = 100;
   } else if (call->retry != NULL) {
     crpc_retry_throttle *t = crpc_channel_throttle(call->channel);
     bool is_retryable = (call->retry->retryable_codes >> st->code) & 1;
@@ -488,12 +508,18 @@ static bool retry_later(crpc_call *call, uint32_t error,
   return true;
 }
 
-/* The call finished while waiting to retry: nothing else will end it. */
+/* The call finished while waiting for a retry or for addresses: nothing
+ * else will end it. */
 static void stop_backing_off(crpc_call *call) {
-  if (!call->is_backing_off)
+  if (call->is_backing_off) {
+    call->is_backing_off = false;
+    crpc_timer_stop(&call->retry_timer);
+  } else if (call->is_waiting_pick) {
+    call->is_waiting_pick = false;
+    crpc_channel_cancel_wait(&call->waiter);
+  } else {
     return;
-  call->is_backing_off = false;
-  crpc_timer_stop(&call->retry_timer);
+  }
   release_loop_ref(call);
 }
 
@@ -585,6 +611,9 @@ static crpc_code call_new(crpc_channel *channel, const crpc_method_desc *method,
   crpc_task_init(&call->cancel_task, on_cancel, call);
   crpc_task_init(&call->window_task, on_window, call);
   crpc_timer_init(&call->retry_timer, call->loop, on_retry_timer, call);
+  crpc_list_init(&call->waiter.node);
+  call->waiter.ready = on_pick_ready;
+  call->waiter.arg = call;
   crpc_bytes_init(&call->inflated);
   call->send_encoding =
       opts != NULL ? opts->compression : CRPC_ENCODING_IDENTITY;

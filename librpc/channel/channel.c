@@ -1,10 +1,7 @@
 /*
- * channel/channel.c: a client's connections to one target.
- *
- * Connection state lives on the channel's loop thread. Calls ask for a
- * connection when they start (crpc_channel_pick): the current one if it
- * still takes streams, else a new one to the next address. A connection
- * that got GOAWAY stops taking streams and finishes the ones it has.
+ * channel/channel.c: a client's channel to one target: its options, its
+ * lifetime, and what calls ask of it. Addresses, connections and load
+ * balancing live on the channel's loop thread, in channel/lb.c.
  */
 #include "channel/channel.h"
 
@@ -18,14 +15,21 @@
 #include "call/client_call.h"
 #include "channel/retry.h"
 #include "channel/service_config.h"
+#include "channel/lb.h"
 #include "channel/target.h"
+#include "tls/credentials.h"
 
 #define DEFAULT_MAX_RECV_LEN (4 * 1024 * 1024)
 
 struct crpc_channel_opts {
   size_t max_recv_len;
   char *authority;
+  bool is_round_robin;
+  int64_t min_resolution_interval_ms;
+  int64_t backoff_initial_ms;
+  int64_t backoff_max_ms;
   char *service_config; /* JSON, checked when set */
+  crpc_channel_credentials *creds; /* a reference; NULL: insecure */
 };
 
 struct crpc_channel {
@@ -37,14 +41,9 @@ struct crpc_channel {
   char *authority;
   size_t max_recv_len;
   crpc_h2_settings settings;
+  crpc_channel_credentials *creds; /* a reference; NULL: insecure */
 
-  /* Loop thread only. */
-  crpc_h2_conn *current; /* takes new streams, NULL if none */
-  crpc_h2_conn **conns;  /* every live connection, draining ones too */
-  size_t conn_count;
-  size_t conn_cap;
-  size_t next_addr;
-  bool is_closing;
+  crpc_lb *lb; /* loop thread only */
   crpc_task close_task;
 
   pthread_mutex_t mu; /* for crpc_channel_free's wait */
@@ -57,6 +56,9 @@ CRPC_API crpc_code crpc_channel_opts_new(crpc_channel_opts **out) {
   if (opts == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
   opts->max_recv_len = DEFAULT_MAX_RECV_LEN;
+  opts->min_resolution_interval_ms = 30000;
+  opts->backoff_initial_ms = 1000;
+  opts->backoff_max_ms = 120000;
   *out = opts;
   return CRPC_OK;
 }
@@ -66,7 +68,16 @@ CRPC_API void crpc_channel_opts_free(crpc_channel_opts *opts) {
     return;
   crpc_mem_free(opts->authority);
   crpc_mem_free(opts->service_config);
+  crpc_channel_credentials_free(opts->creds);
   crpc_mem_free(opts);
+}
+
+CRPC_API void
+crpc_channel_opts_set_credentials(crpc_channel_opts *opts,
+                                  const crpc_channel_credentials *creds) {
+  crpc_channel_credentials *ref = crpc_channel_credentials_ref(creds);
+  crpc_channel_credentials_free(opts->creds);
+  opts->creds = ref;
 }
 
 CRPC_API void crpc_channel_opts_set_max_recv_len(crpc_channel_opts *opts,
@@ -99,73 +110,38 @@ CRPC_API crpc_code crpc_channel_opts_set_service_config(
   return CRPC_OK;
 }
 
-/* Connection events. */
-
-static void forget(crpc_channel *ch, crpc_h2_conn *conn) {
-  if (ch->current == conn)
-    ch->current = NULL;
-}
-
-static void on_goaway(void *owner, crpc_h2_conn *conn) {
-  forget(owner, conn);
-}
-
-static void on_closed(void *owner, crpc_h2_conn *conn, const char *why) {
-  crpc_channel *ch = owner;
-  forget(ch, conn);
-  for (size_t i = 0; i < ch->conn_count; i++) {
-    if (ch->conns[i] == conn) {
-      ch->conns[i] = ch->conns[--ch->conn_count];
-      break;
-    }
-  }
-  if (ch->is_closing && ch->conn_count == 0) {
-    pthread_mutex_lock(&ch->mu);
-    ch->is_closed = true;
-    pthread_cond_broadcast(&ch->cv);
-    pthread_mutex_unlock(&ch->mu);
-  }
-}
-
-static const crpc_h2_conn_ops conn_ops = {
-    .on_goaway = on_goaway,
-    .on_closed = on_closed,
-};
-
-crpc_code crpc_channel_pick(crpc_channel *ch, crpc_h2_conn **out,
-                            crpc_status *why) {
-  if (ch->is_closing)
-    return crpc_status_set(why, CRPC_CANCELLED, "channel closed");
-  if (ch->current != NULL && !crpc_h2_conn_is_draining(ch->current)) {
-    *out = ch->current;
-    return CRPC_OK;
-  }
-  if (ch->conn_count == ch->conn_cap) {
-    size_t cap = ch->conn_cap ? ch->conn_cap * 2 : 4;
-    crpc_h2_conn **conns = crpc_mem_realloc(ch->conns, cap * sizeof(*conns));
-    if (conns == NULL)
-      return crpc_status_set(why, CRPC_RESOURCE_EXHAUSTED, "out of memory");
-    ch->conns = conns;
-    ch->conn_cap = cap;
-  }
-  /* Each new connection tries the next address, so one dead address does
-   * not hold the channel. */
-  const crpc_addr *addr =
-      &ch->target.addrs[ch->next_addr++ % ch->target.addr_count];
-  crpc_h2_conn *conn;
-  crpc_code code =
-      crpc_h2_conn_connect(&conn, ch->loop, addr, &ch->settings,
-                           &crpc_client_call_h2_ops, &conn_ops, ch);
-  if (code != CRPC_OK) {
-    char text[CRPC_ADDR_TEXT_MAX];
-    crpc_addr_format(addr, text);
-    return crpc_status_set(why, code == CRPC_UNAVAILABLE ? code : code,
-                           "cannot connect to %s", text);
-  }
-  ch->conns[ch->conn_count++] = conn;
-  ch->current = conn;
-  *out = conn;
+CRPC_API crpc_code crpc_channel_opts_set_lb_policy(crpc_channel_opts *opts,
+                                                   const char *policy) {
+  if (strcmp(policy, "round_robin") == 0)
+    opts->is_round_robin = true;
+  else if (strcmp(policy, "pick_first") == 0)
+    opts->is_round_robin = false;
+  else
+    return CRPC_INVALID_ARGUMENT;
   return CRPC_OK;
+}
+
+CRPC_API void crpc_channel_opts_set_min_resolution_interval_ms(
+    crpc_channel_opts *opts, int64_t ms) {
+  opts->min_resolution_interval_ms = ms < 0 ? 0 : ms;
+}
+
+CRPC_API void crpc_channel_opts_set_connect_backoff(crpc_channel_opts *opts,
+                                                    int64_t initial_ms,
+                                                    int64_t max_ms) {
+  opts->backoff_initial_ms = initial_ms > 0 ? initial_ms : 1;
+  opts->backoff_max_ms = max_ms > initial_ms ? max_ms : opts->backoff_initial_ms;
+}
+
+crpc_code crpc_channel_pick(crpc_channel *ch, crpc_h2_conn **conn,
+                            crpc_pick_waiter *w, crpc_status *why) {
+  return crpc_lb_pick(ch->lb, conn, w, why);
+}
+
+void crpc_channel_cancel_wait(crpc_pick_waiter *w) { crpc_lb_cancel_wait(w); }
+
+CRPC_API crpc_channel_state crpc_channel_get_state(crpc_channel *ch) {
+  return crpc_lb_state(ch->lb);
 }
 
 CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
@@ -178,19 +154,6 @@ CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
   if (code != CRPC_OK) {
     crpc_log(CRPC_LOG_WARN, "%s", why.message);
     goto fail;
-  }
-  if (ch->target.scheme == CRPC_TARGET_DNS) {
-    /* Until the c-ares resolver lands, names resolve once, here. */
-    char hostport[300];
-    snprintf(hostport, sizeof(hostport), "%s", ch->target.authority);
-    ch->target.addr_count =
-        crpc_addr_resolve(hostport, NULL, ch->target.addrs,
-                          CRPC_TARGET_MAX_ADDRS, false, &why);
-    if (ch->target.addr_count == 0) {
-      crpc_log(CRPC_LOG_WARN, "%s", why.message);
-      code = why.code == CRPC_INVALID_ARGUMENT ? why.code : CRPC_UNAVAILABLE;
-      goto fail;
-    }
   }
   code = CRPC_RESOURCE_EXHAUSTED;
   ch->loop = crpc_loop_shared();
@@ -206,11 +169,38 @@ CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
                                          : DEFAULT_MAX_RECV_LEN;
   ch->settings.stream_window = 1024 * 1024;
   ch->settings.conn_window = 16 * 1024 * 1024;
+  ch->creds = crpc_channel_credentials_ref(opts != NULL ? opts->creds : NULL);
   if (opts != NULL && opts->service_config != NULL &&
       crpc_service_config_parse(opts->service_config, &ch->config, &why) !=
           CRPC_OK)
     goto fail;
   crpc_retry_throttle_init(&ch->throttle, ch->config);
+  crpc_channel_opts defaults;
+  if (opts == NULL) {
+    crpc_channel_opts *d;
+    if (crpc_channel_opts_new(&d) != CRPC_OK)
+      goto fail;
+    defaults = *d;
+    crpc_mem_free(d);
+    opts = &defaults;
+  }
+  crpc_lb_params params = {
+      .loop = ch->loop,
+      .target = &ch->target,
+      .creds = ch->creds,
+      .authority = ch->authority,
+      .settings = &ch->settings,
+      .stream_ops = &crpc_client_call_h2_ops,
+      /* The service config's choice wins over the option. */
+      .is_round_robin = ch->config != NULL ? ch->config->is_round_robin ||
+                                                 opts->is_round_robin
+                                           : opts->is_round_robin,
+      .min_resolution_interval_ms = opts->min_resolution_interval_ms,
+      .backoff_initial_ms = opts->backoff_initial_ms,
+      .backoff_max_ms = opts->backoff_max_ms,
+  };
+  if (crpc_lb_new(&ch->lb, &params) != CRPC_OK)
+    goto fail;
   atomic_init(&ch->refs, 1);
   pthread_mutex_init(&ch->mu, NULL);
   pthread_cond_init(&ch->cv, NULL);
@@ -218,6 +208,7 @@ CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
   return CRPC_OK;
 
 fail:
+  crpc_channel_credentials_free(ch->creds);
   crpc_mem_free(ch->authority);
   crpc_mem_free(ch);
   return code;
@@ -232,25 +223,24 @@ void crpc_channel_unref(crpc_channel *ch) {
     return;
   pthread_mutex_destroy(&ch->mu);
   pthread_cond_destroy(&ch->cv);
-  crpc_mem_free(ch->conns);
+  crpc_lb_free(ch->lb);
   crpc_mem_free(ch->authority);
   crpc_service_config_free(ch->config);
+  crpc_channel_credentials_free(ch->creds);
   crpc_mem_free(ch);
+}
+
+static void on_lb_closed(void *arg) {
+  crpc_channel *ch = arg;
+  pthread_mutex_lock(&ch->mu);
+  ch->is_closed = true;
+  pthread_cond_broadcast(&ch->cv);
+  pthread_mutex_unlock(&ch->mu);
 }
 
 static void on_close_task(void *arg) {
   crpc_channel *ch = arg;
-  ch->is_closing = true;
-  ch->current = NULL;
-  if (ch->conn_count == 0) {
-    pthread_mutex_lock(&ch->mu);
-    ch->is_closed = true;
-    pthread_cond_broadcast(&ch->cv);
-    pthread_mutex_unlock(&ch->mu);
-    return;
-  }
-  for (size_t i = 0; i < ch->conn_count; i++)
-    crpc_h2_conn_close(ch->conns[i], "channel closed");
+  crpc_lb_close(ch->lb, on_lb_closed, ch);
 }
 
 CRPC_API void crpc_channel_free(crpc_channel *ch) {

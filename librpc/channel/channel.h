@@ -4,6 +4,7 @@
 #ifndef CRPC_CHANNEL_INTERNAL_H
 #define CRPC_CHANNEL_INTERNAL_H
 
+#include "channel/lb.h"
 #include "channel/retry.h"
 #include "channel/service_config.h"
 #include "crpc/channel.h"
@@ -21,12 +22,14 @@ size_t crpc_channel_max_recv_len(const crpc_channel *channel);
 
 /*
  * Loop thread: a connection to start a stream on (possibly still
- * connecting; nghttp2 holds the stream's frames until it is up). CANCELLED
- * when the channel is closing, UNAVAILABLE with |why| when no address can
- * be tried.
+ * connecting; nghttp2 holds the stream's frames until it is up), or
+ * CRPC_OK with *conn NULL when no address is known yet: |w| is woken when
+ * the name resolution in flight ends, and the call picks again. CANCELLED
+ * when the channel is closing, UNAVAILABLE with |why| otherwise.
  */
 crpc_code crpc_channel_pick(crpc_channel *channel, crpc_h2_conn **conn,
-                            crpc_status *why);
+                            crpc_pick_waiter *w, crpc_status *why);
+void crpc_channel_cancel_wait(crpc_pick_waiter *w);
 
 /* The service config entry for |path|, or NULL. Any thread. */
 const crpc_method_config *crpc_channel_method_config(const crpc_channel *ch,

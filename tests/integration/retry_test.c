@@ -249,6 +249,7 @@ static void *goaway_peer(void *arg) {
       0, 0, 0, 0x4, 0, 0, 0, 0, 0,                   /* SETTINGS */
       0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; /* GOAWAY */
   int fd = accept(listener, NULL, NULL);
+  close(listener); /* a server that says GOAWAY is going away */
   if (fd < 0)
     return NULL;
   char buf[4096];
@@ -263,7 +264,7 @@ static void *goaway_peer(void *arg) {
 Test(retry, streams_above_goaway_retry_transparently) {
   struct sockaddr_in sin = {.sin_family = AF_INET};
   socklen_t len = sizeof(sin);
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   cr_assert_eq(bind(listener, (struct sockaddr *)&sin, sizeof(sin)), 0);
   cr_assert_eq(listen(listener, 4), 0);
@@ -281,7 +282,6 @@ Test(retry, streams_above_goaway_retry_transparently) {
   crpc_channel_free(channel);
   channel = NULL;
   pthread_join(peer, NULL);
-  close(listener);
 }
 
 /*
@@ -373,7 +373,7 @@ static void start_wire_peer(wire_peer *peer, pthread_t *thread) {
   struct sockaddr_in sin = {.sin_family = AF_INET};
   socklen_t len = sizeof(sin);
   char target[32];
-  peer->listener = socket(AF_INET, SOCK_STREAM, 0);
+  peer->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   cr_assert_eq(bind(peer->listener, (struct sockaddr *)&sin, sizeof(sin)), 0);
   cr_assert_eq(listen(peer->listener, 4), 0);

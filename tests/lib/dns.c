@@ -59,7 +59,9 @@ bool test_dns_start(test_dns *dns, const char *const *records, size_t count,
     fprintf(stderr, "dnsmasq not found (apt-get install dnsmasq-base)\n");
     return false;
   }
-  dns->port = free_udp_port();
+  /* A test may ask for the port again, to restart the server in place. */
+  const char *again = getenv("CRPC_TEST_DNS_PORT");
+  dns->port = again != NULL ? atoi(again) : free_udp_port();
   char port_arg[32], ttl_arg[32];
   snprintf(port_arg, sizeof(port_arg), "--port=%d", dns->port);
   snprintf(ttl_arg, sizeof(ttl_arg), "--local-ttl=%d", ttl_s);
