@@ -34,7 +34,7 @@ server_pid=$!
 port=
 for _ in $(seq 100); do
   port=$(sed -n 's/^hello_server: listening on .*:\([0-9][0-9]*\)$/\1/p' \
-    "$tmp/server.out")
+    "$tmp/server.out" 2>/dev/null || true)
   [ -n "$port" ] && break
   kill -0 "$server_pid" 2>/dev/null || fail "hello_server exited early"
   sleep 0.1

@@ -68,7 +68,7 @@ start_server() {
   server_pid=$!
   port=
   for _ in $(seq 200); do
-    port=$(sed -n 's/^listening on \([0-9][0-9]*\)$/\1/p' "$tmp/server.log")
+    port=$(sed -n 's/^listening on \([0-9][0-9]*\)$/\1/p' "$tmp/server.log" 2>/dev/null || true)
     [ -n "$port" ] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1
