@@ -15,8 +15,8 @@
 #include "base/clock.h"
 #include "base/mem.h"
 
-/* A lookup gives up after two tries of 2 s per server. */
-#define QUERY_TIMEOUT_MS 2000
+/* A lookup gives up after two tries of 1 s per server. */
+#define QUERY_TIMEOUT_MS 1000
 #define QUERY_TRIES 2
 #define MAX_SOCKETS 16
 
@@ -133,7 +133,11 @@ crpc_code crpc_resolver_new(crpc_resolver **out, crpc_loop *loop,
   opts.sock_state_cb_data = r;
   opts.timeout = QUERY_TIMEOUT_MS;
   opts.tries = QUERY_TRIES;
-  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+  /* Service names are looked up as given: search domains would multiply
+   * the queries (and the time a dead server costs) by their number. */
+  opts.flags = ARES_FLAG_NOSEARCH;
+  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+             ARES_OPT_FLAGS;
   int rc = ares_init_options(&r->channel, &opts, mask);
   if (rc != ARES_SUCCESS) {
     crpc_mem_free(r);

@@ -49,23 +49,14 @@ static bool answers(int port) {
   return ok;
 }
 
-bool test_dns_start(test_dns *dns, const char *const *records, size_t count,
-                    int ttl_s) {
-  const char *path = NULL;
-  for (size_t i = 0; i < sizeof(dnsmasq_paths) / sizeof(*dnsmasq_paths); i++)
-    if (access(dnsmasq_paths[i], X_OK) == 0)
-      path = dnsmasq_paths[i];
-  if (path == NULL) {
-    fprintf(stderr, "dnsmasq not found (apt-get install dnsmasq-base)\n");
-    return false;
-  }
-  /* A test may ask for the port again, to restart the server in place. */
-  const char *again = getenv("CRPC_TEST_DNS_PORT");
-  dns->port = again != NULL ? atoi(again) : free_udp_port();
+/* Starts dnsmasq once on |dns->port|; false if it exits or stays mute. */
+static bool start_once(test_dns *dns, const char *path,
+                       const char *const *records, size_t count, int ttl_s) {
   char port_arg[32], ttl_arg[32];
   snprintf(port_arg, sizeof(port_arg), "--port=%d", dns->port);
   snprintf(ttl_arg, sizeof(ttl_arg), "--local-ttl=%d", ttl_s);
   char **argv = calloc(count + 16, sizeof(*argv));
+  char **owned = calloc(count + 1, sizeof(*owned));
   size_t n = 0;
   argv[n++] = (char *)path;
   argv[n++] = "--no-daemon";
@@ -78,7 +69,6 @@ bool test_dns_start(test_dns *dns, const char *const *records, size_t count,
   argv[n++] = "--pid-file=";
   argv[n++] = "--user=root";
   argv[n++] = ttl_arg;
-  char **owned = calloc(count + 1, sizeof(*owned));
   for (size_t i = 0; i < count; i++) {
     owned[i] = malloc(strlen(records[i]) + 16);
     sprintf(owned[i], "--host-record=%s", records[i]);
@@ -95,13 +85,39 @@ bool test_dns_start(test_dns *dns, const char *const *records, size_t count,
     free(owned[i]);
   free(owned);
   free(argv);
-  for (int i = 0; i < 250; i++) {
+  for (int i = 0; i < 100; i++) {
     if (answers(dns->port))
       return true;
+    if (waitpid(dns->pid, NULL, WNOHANG) == dns->pid) {
+      dns->pid = 0; /* exited: most likely the port was taken meanwhile */
+      return false;
+    }
     usleep(20 * 1000);
   }
-  fprintf(stderr, "dnsmasq did not start on port %d\n", dns->port);
   test_dns_stop(dns);
+  return false;
+}
+
+bool test_dns_start(test_dns *dns, const char *const *records, size_t count,
+                    int ttl_s) {
+  const char *path = NULL;
+  for (size_t i = 0; i < sizeof(dnsmasq_paths) / sizeof(*dnsmasq_paths); i++)
+    if (access(dnsmasq_paths[i], X_OK) == 0)
+      path = dnsmasq_paths[i];
+  if (path == NULL) {
+    fprintf(stderr, "dnsmasq not found (apt-get install dnsmasq-base)\n");
+    return false;
+  }
+  /* A test may ask for the same port again, to restart the server in
+   * place; otherwise a free port, and another one if that gets taken
+   * between our check and dnsmasq's bind. */
+  const char *again = getenv("CRPC_TEST_DNS_PORT");
+  for (int attempt = 0; attempt < 5; attempt++) {
+    dns->port = again != NULL ? atoi(again) : free_udp_port();
+    if (start_once(dns, path, records, count, ttl_s))
+      return true;
+  }
+  fprintf(stderr, "dnsmasq did not start\n");
   return false;
 }
 
