@@ -55,8 +55,8 @@ struct test {
   char reason[512];
 };
 
-/* Request bodies are all zeros; the largest request is 271828 bytes. */
-static uint8_t zeros[271828];
+/* Request bodies are all zeros, at most 1 MiB (crpc_large_unary_1m). */
+static uint8_t zeros[1 << 20];
 
 static bool fail(struct test *t, const char *fmt, ...) CRPC_PRINTF(2, 3);
 
@@ -165,22 +165,34 @@ static bool empty_unary(struct test *t) {
   return true;
 }
 
-static bool large_unary(struct test *t) {
+/* One UnaryCall with a zero payload of |request_size| bytes asking for
+ * |reply_size| bytes back. */
+static bool unary_of_size(struct test *t, size_t request_size,
+                          int32_t reply_size) {
   simple_request request = GRPC__TESTING__SIMPLE_REQUEST__INIT;
   Grpc__Testing__Payload payload = GRPC__TESTING__PAYLOAD__INIT;
   simple_response *reply;
   crpc_status status;
   bool ok;
 
-  request.response_size = 314159;
-  set_zeros(&payload, 271828);
+  request.response_size = reply_size;
+  set_zeros(&payload, request_size);
   request.payload = &payload;
   if (grpc__testing__test_service__unary_call__call(
           t->channel, &request, &reply, t->opts, &status) != CRPC_OK)
     return fail_status(t, "UnaryCall", &status);
-  ok = check_zeros(t, reply->payload, 314159, "reply");
+  ok = check_zeros(t, reply->payload, (size_t)reply_size, "reply");
   grpc__testing__simple_response__free_unpacked(reply, NULL);
   return ok;
+}
+
+static bool large_unary(struct test *t) {
+  return unary_of_size(t, 271828, 314159);
+}
+
+/* 1 MiB each way: more than one HTTP/2 window's worth of DATA frames. */
+static bool crpc_large_unary_1m(struct test *t) {
+  return unary_of_size(t, 1 << 20, 1 << 20);
 }
 
 static bool client_streaming(struct test *t) {
@@ -864,6 +876,7 @@ static const struct {
     {"unimplemented_service", unimplemented_service},
     {"crpc_all_status_codes", crpc_all_status_codes},
     {"crpc_binary_metadata", crpc_binary_metadata},
+    {"crpc_large_unary_1m", crpc_large_unary_1m},
     {"client_compressed_unary", client_compressed_unary},
     {"server_compressed_unary", server_compressed_unary},
     {"client_compressed_streaming", client_compressed_streaming},

@@ -197,17 +197,23 @@ void EmptyUnary(Stubs& s) {
   Check(reply.ByteSizeLong() == 0, "reply is not empty");
 }
 
-void LargeUnary(Stubs& s) {
+// One UnaryCall sending |request_size| zero bytes, asking for |reply_size|.
+void UnaryOfSize(Stubs& s, int request_size, int reply_size) {
   ClientContext context;
   SetDeadline(&context);
   SimpleRequest request;
   request.set_response_type(grpc::testing::COMPRESSABLE);
-  request.set_response_size(314159);
-  Zeros(request.mutable_payload(), 271828);
+  request.set_response_size(reply_size);
+  Zeros(request.mutable_payload(), request_size);
   SimpleResponse reply;
   CheckOk(s.test->UnaryCall(&context, request, &reply));
-  CheckZeros(reply.payload(), 314159);
+  CheckZeros(reply.payload(), reply_size);
 }
+
+void LargeUnary(Stubs& s) { UnaryOfSize(s, 271828, 314159); }
+
+// 1 MiB each way: more than one HTTP/2 window's worth of DATA frames.
+void CrpcLargeUnary1M(Stubs& s) { UnaryOfSize(s, 1 << 20, 1 << 20); }
 
 void ClientStreaming(Stubs& s) {
   ClientContext context;
@@ -591,6 +597,7 @@ const Case kCases[] = {
     {"unimplemented_service", UnimplementedServiceCase},
     {"crpc_all_status_codes", CrpcAllStatusCodes},
     {"crpc_binary_metadata", CrpcBinaryMetadata},
+    {"crpc_large_unary_1m", CrpcLargeUnary1M},
     {"client_compressed_unary", ClientCompressedUnary},
     {"server_compressed_unary", ServerCompressedUnary},
     {"client_compressed_streaming", ClientCompressedStreaming},

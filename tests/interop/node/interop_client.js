@@ -193,6 +193,16 @@ function checkEchoed(headers, trailers, initial, trailing) {
     `(hex), want ${trailing.toString('hex')}`);
 }
 
+// One UnaryCall sending |requestSize| zero bytes, asking for |replySize|.
+async function unaryOfSize(stub, requestSize, replySize) {
+  const { reply } = await unary(stub.UnaryCall.bind(stub), {
+    response_type: COMPRESSABLE,
+    response_size: replySize,
+    payload: zeros(requestSize),
+  });
+  checkZeros(reply.payload, replySize);
+}
+
 const cases = {
   async empty_unary(stub) {
     const { reply } = await unary(stub.EmptyCall.bind(stub), {});
@@ -200,12 +210,11 @@ const cases = {
   },
 
   async large_unary(stub) {
-    const { reply } = await unary(stub.UnaryCall.bind(stub), {
-      response_type: COMPRESSABLE,
-      response_size: 314159,
-      payload: zeros(271828),
-    });
-    checkZeros(reply.payload, 314159);
+    await unaryOfSize(stub, 271828, 314159);
+  },
+
+  async crpc_large_unary_1m(stub) {
+    await unaryOfSize(stub, 1 << 20, 1 << 20);
   },
 
   async client_streaming(stub) {

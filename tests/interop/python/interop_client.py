@@ -119,13 +119,21 @@ def empty_unary(channel):
     check(isinstance(reply, empty_pb2.Empty), "reply is not an Empty")
 
 
-def large_unary(channel):
+def unary_of_size(channel, request_size, reply_size):
     stub = test_pb2_grpc.TestServiceStub(channel)
     request = messages_pb2.SimpleRequest(
-        response_type=messages_pb2.COMPRESSABLE, response_size=314159,
-        payload=zeros(271828))
+        response_type=messages_pb2.COMPRESSABLE, response_size=reply_size,
+        payload=zeros(request_size))
     reply = stub.UnaryCall(request, timeout=TIMEOUT_S)
-    check_zeros(reply.payload, 314159)
+    check_zeros(reply.payload, reply_size)
+
+
+def large_unary(channel):
+    unary_of_size(channel, 271828, 314159)
+
+
+def crpc_large_unary_1m(channel):
+    unary_of_size(channel, 1 << 20, 1 << 20)
 
 
 def client_streaming(channel):
@@ -429,6 +437,7 @@ CASES = [
     unimplemented_service,
     crpc_all_status_codes,
     crpc_binary_metadata,
+    crpc_large_unary_1m,
     client_compressed_unary,
     server_compressed_unary,
     client_compressed_streaming,
