@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # scripts/demo.sh: builds crpc and runs the demo, examples/user-order: three
-# services (users, products, orders) calling each other over loopback,
-# driven by order-cli.
+# services (users, products, orders) calling each other over loopback with
+# mutual TLS, finding each other by DNS name, driven by order-cli.
 #
 #   1. scripts/deps.sh (installs missing packages when root)
 #   2. autoreconf -fi and configure, unless already done; make in build/
-#   3. demo: start the services, place and read orders, kill a backend,
-#      slow one down, stop everything with SIGTERM
+#   3. demo: make a dev CA on first run (build/examples/user-order/run/
+#      certs), start dnsmasq and the services (two user-service instances
+#      behind users.svc.test), place and read orders, look at the services
+#      through reflection (buf curl, when installed), kill a user-service
+#      instance, slow product-service down, stop everything with SIGTERM
 #
 # Everything the demo starts is stopped when the script exits, however it
 # exits. The demo itself is the function `demo` below; the rest is build
@@ -47,10 +50,15 @@ build() {
 
 # --- Servers -----------------------------------------------------------------
 
+# The dev CA, certificates and dnsmasq set-up (examples/user-order/dev_env.sh).
+# shellcheck source=examples/user-order/dev_env.sh
+. "$srcdir/examples/user-order/dev_env.sh"
+
 tmp=$(mktemp -d)
 server_names=() # every server started, by index: its program's name
 server_logs=()  # same index: its stdout and stderr
 server_pids=()  # same index: its pid, until it is stopped
+uo_dns_pid=     # dnsmasq's, once started
 
 # Stops whatever is still running; the EXIT trap calls it.
 cleanup() {
@@ -58,21 +66,30 @@ cleanup() {
   for i in "${!server_pids[@]}"; do
     stop_server "$i" >/dev/null 2>&1 || true
   done
+  stop_dns
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+stop_dns() {
+  [ -n "$uo_dns_pid" ] || return 0
+  kill -TERM "$uo_dns_pid" 2>/dev/null || true
+  wait "$uo_dns_pid" 2>/dev/null || true
+  uo_dns_pid=
+}
+
 # start_server PROGRAM ARGS...: starts PROGRAM in the background with
-# --port 0, waits for its "listening on HOST:PORT" line, and sets
-# server_port to that port.
+# --port 0 (unless ARGS give another --port, which wins), waits for its
+# "listening on HOST:PORT" line, and sets server_port to that port.
 server_port=
 start_server() {
-  local program=$1 i=${#server_names[@]} name log pid port=
+  local program=$1 i=${#server_names[@]} name log pid address port=
   shift
   name=$(basename "$program")
   log=$tmp/$i.$name.log
+  : >"$log" # before the background job's redirection opens it
   "$program" --port 0 "$@" >"$log" 2>&1 &
   pid=$!
   server_pids[i]=$pid
@@ -92,7 +109,8 @@ start_server() {
     echo "demo.sh: $name did not report its port within 10 s" >&2
     return 1
   fi
-  echo "$name (pid $pid) listens on 127.0.0.1:$port"
+  address=$(sed -n 's/.*listening on \(.*\)$/\1/p' "$log")
+  echo "$name (pid $pid) listens on $address"
   server_port=$port
 }
 
@@ -135,12 +153,12 @@ stop_servers() {
 }
 
 # run PROGRAM ARGS...: shows the command line like a shell session, then
-# runs it (10 s at most).
+# runs it (30 s at most).
 run() {
   local shown
   shown=$(printf ' %q' "$(basename "$1")" "${@:2}")
   echo "\$${shown}"
-  timeout 10 "$@"
+  timeout 30 "$@"
 }
 
 # --- Demo --------------------------------------------------------------------
@@ -148,63 +166,84 @@ run() {
 # examples/user-order (its README.md explains the services and the
 # consistency rules behind what this shows).
 demo() {
-  local bin=$builddir/examples/user-order db=$tmp/db cli order_port
-  local users1 users1_port users2_port products products_port id out status
+  local bin=$builddir/examples/user-order db=$tmp/db cli dns
+  local users1 users_port products products_port orders_target id out status
   cli=$bin/cli/order-cli
-  mkdir -p "$db"
+  # Every program reads ./certs by default: run them all from here.
+  mkdir -p "$db" "$bin/run"
+  cd "$bin/run"
 
-  say "user-order demo: user-service x2, product-service, order-service"
+  say "user-order demo: dnsmasq, user-service x2, product-service, order-service"
+  if [ -f certs/ca.pem ]; then
+    echo "# mutual TLS with the dev CA made on the first run, in $PWD/certs"
+  else
+    echo "# first run: a dev CA and a certificate per program, in $PWD/certs"
+    uo_make_certs certs
+  fi
+  ls certs
+  uo_start_dns "$tmp/dnsmasq.log"
+  dns=dns://127.0.0.1:$uo_dns_port
+  echo "dnsmasq (pid $uo_dns_pid) on 127.0.0.1:$uo_dns_port:" \
+    "${uo_dns_records[*]}"
   echo "# Each service owns its SQLite file in $db; the two user-service"
-  echo "# instances share users.db. Plaintext: crpc has no TLS yet."
+  echo "# instances share users.db, each on its own loopback address."
   users1=${#server_names[@]}
-  start_server "$bin/users/user-service" --db "$db/users.db" --plaintext
-  users1_port=$server_port
-  start_server "$bin/users/user-service" --db "$db/users.db" --plaintext
-  users2_port=$server_port
+  start_server "$bin/users/user-service" --host 127.0.0.2 --db "$db/users.db"
+  users_port=$server_port
+  start_server "$bin/users/user-service" --host 127.0.0.3 \
+    --port "$users_port" --db "$db/users.db"
   products=${#server_names[@]}
   start_server "$bin/products/product-service" --db "$db/products.db" \
-    --slow-ms 3000 --plaintext
+    --slow-ms 3000
   products_port=$server_port
-  # Both user-service instances behind one target, tried in turn on new
-  # connections. TODO(dns): one name served by dnsmasq once crpc resolves
-  # with c-ares.
-  start_server "$bin/orders/order-service" --db "$db/orders.db" --plaintext \
-    --users "ipv4:127.0.0.1:$users1_port,127.0.0.1:$users2_port" \
-    --products "127.0.0.1:$products_port"
-  order_port=$server_port
-  echo "# (server reflection and health are being added to crpc; grpcurl"
-  echo "# and buf curl commands for when they land are in the README.)"
+  # round_robin over both users.svc.test addresses, and retries of
+  # UNAVAILABLE, are in order-service's service config for each channel.
+  start_server "$bin/orders/order-service" --db "$db/orders.db" \
+    --users "$dns/users.svc.test:$users_port" \
+    --products "$dns/products.svc.test:$products_port"
+  orders_target=$dns/orders.svc.test:$server_port
+
+  # order ARGS...: order-cli against order-service, by name, over mTLS.
+  order() {
+    run "$cli" --target "$orders_target" "$@"
+  }
 
   say "who and what is there"
-  run "$cli" users --users "127.0.0.1:$users1_port"
-  run "$cli" products --products "127.0.0.1:$products_port" 1 2 3 4 5
+  run "$cli" users --users "$dns/users.svc.test:$users_port"
+  run "$cli" products --products "$dns/products.svc.test:$products_port" \
+    1 2 3 4 5
 
-  say "place an order, read it back, list the user's orders"
-  out=$(run "$cli" --target "127.0.0.1:$order_port" create --user 1 \
-    --item 1:2 --item 3:1 --request-id demo-1)
+  say "place an order, read it back, list the user's orders (a stream)"
+  out=$(order create --user 1 --item 1:2 --item 3:1 --request-id demo-1)
   echo "$out"
   id=$(echo "$out" | sed -n 's/^order \([0-9]*\) .*/\1/p')
-  run "$cli" --target "127.0.0.1:$order_port" get "$id"
-  run "$cli" --target "127.0.0.1:$order_port" list --user 1
+  order get "$id"
+  order list --user 1
 
   say "the same request again (a client retry): same order, stock taken once"
-  run "$cli" --target "127.0.0.1:$order_port" create --user 1 \
-    --item 1:2 --item 3:1 --request-id demo-1
-  run "$cli" products --products "127.0.0.1:$products_port" 1 3
+  order create --user 1 --item 1:2 --item 3:1 --request-id demo-1
+  run "$cli" products --products "$dns/products.svc.test:$products_port" 1 3
 
   say "errors are status codes with a readable message, and exit codes"
   status=0
-  run "$cli" --target "127.0.0.1:$order_port" create --user 42 --item 1:1 ||
-    status=$?
+  order create --user 42 --item 1:1 || status=$?
   echo "(exit status $status: failed for good)"
   status=0
-  run "$cli" --target "127.0.0.1:$order_port" create --user 2 --item 5:50 ||
-    status=$?
+  order create --user 2 --item 5:50 || status=$?
   echo "(exit status $status)"
+  status=0
+  run "$cli" --plaintext --target "$orders_target" get "$id" || status=$?
+  echo "(exit status $status: the services speak mutual TLS only)"
+
+  reflection "127.0.0.2:$users_port"
 
   say "kill one user-service instance: orders still go through"
   kill_server "$users1"
-  place_order_with_retries "127.0.0.1:$order_port" demo-2 --user 2 --item 2:1
+  echo "# order-service's channel to users.svc.test drops 127.0.0.2 and"
+  echo "# retries calls that failed UNAVAILABLE on 127.0.0.3."
+  for id in 2 3 4; do
+    order create --user "$((id - 1))" --item 2:1 --request-id "demo-$id"
+  done
 
   say "slow product-service down (SIGUSR1): DEADLINE_EXCEEDED, on time"
   kill -USR1 "${server_pids[$products]}"
@@ -212,8 +251,7 @@ demo() {
   echo "# order-cli gives the call 800 ms; order-service passes the rest of"
   echo "# that deadline on to user-service and product-service."
   status=0
-  run "$cli" --target "127.0.0.1:$order_port" --timeout-ms 800 create \
-    --user 3 --item 4:1 || status=$?
+  order --timeout-ms 800 create --user 3 --item 4:1 || status=$?
   echo "(exit status $status: worth retrying)"
   sleep 0.2
   echo "# product-service's handler saw its call cancelled two hops away:"
@@ -221,37 +259,42 @@ demo() {
   kill -USR1 "${server_pids[$products]}"
   sleep 0.2
   echo "# fast again (SIGUSR1 toggles the delay):"
-  run "$cli" --target "127.0.0.1:$order_port" --timeout-ms 800 create \
-    --user 3 --item 4:1
+  order --timeout-ms 800 create --user 3 --item 4:1
 
   say "all of user 1's, 2's and 3's orders (a server-streaming call each)"
-  run "$cli" --target "127.0.0.1:$order_port" list --user 1
-  run "$cli" --target "127.0.0.1:$order_port" list --user 2
-  run "$cli" --target "127.0.0.1:$order_port" list --user 3
+  order list --user 1
+  order list --user 2
+  order list --user 3
 
   say "shut down (SIGTERM): each service drains its calls and exits 0"
   stop_servers
+  stop_dns
+  echo "dnsmasq stopped"
 }
 
-# place_order_with_retries TARGET REQUEST_ID ARGS...: creates an order and,
-# while order-cli says the failure is worth retrying (exit 3), tries again
-# with the same request id, which cannot place it twice. crpc has no retry
-# policy yet (TODO(retries)); once it does, order-service's channels retry
-# UNAVAILABLE themselves and this loop should never go round.
-place_order_with_retries() {
-  local target=$1 id=$2 attempt status
-  shift 2
-  for attempt in 1 2 3 4 5; do
-    status=0
-    run "$builddir/examples/user-order/cli/order-cli" --target "$target" \
-      create --request-id "$id" "$@" || status=$?
-    [ "$status" -eq 0 ] && return 0
-    [ "$status" -eq 3 ] || return "$status"
-    echo "# attempt $attempt failed with a transient error; the script"
-    echo "# retries with the same request id (crpc has no retries yet)"
-    sleep 0.5
-  done
-  return "$status"
+# reflection ADDRESS: what a tool that has none of the .proto files
+# sees of user-service at ADDRESS, through server reflection and health
+# checking: buf curl (npm @bufbuild/buf) when installed, on PATH or where
+# the tests put it.
+reflection() {
+  local url=https://$1 buf
+  buf=$(command -v buf ||
+    echo "$builddir/tests/services/node/node_modules/.bin/buf")
+  say "reflection and health: the services explained by themselves"
+  if ! [ -x "$buf" ] || ! "$buf" --version >/dev/null 2>&1; then
+    echo "# buf is not installed (npm install -g @bufbuild/buf), so this"
+    echo "# part is skipped; examples/user-order/README.md shows the same"
+    echo "# with grpcurl."
+    return 0
+  fi
+  buf_curl() {
+    run "$buf" curl --protocol grpc --cacert certs/ca.pem \
+      --cert certs/order-cli.pem --key certs/order-cli-key.pem "$@"
+  }
+  buf_curl --list-methods "$url"
+  buf_curl -d '{"id": 1}' "$url/userorder.users.v1.UserService/GetUser"
+  buf_curl -d '{"service": "userorder.users.v1.UserService"}' \
+    "$url/grpc.health.v1.Health/Check"
 }
 
 build

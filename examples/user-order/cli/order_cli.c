@@ -3,7 +3,8 @@
  * order-service (and, for looking around, of user-service and
  * product-service).
  *
- *   order-cli [--target HOST:PORT] [--timeout-ms N] [--plaintext] COMMAND
+ *   order-cli [--target TARGET] [--timeout-ms N]
+ *             [--plaintext | --tls-dir DIR] COMMAND
  *     create --user ID --item PRODUCT:QTY [--item ...] [--request-id ID]
  *     get ORDER_ID
  *     list --user ID                  (a server-streaming call)
@@ -52,7 +53,7 @@ struct cli {
 };
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: " NAME " [--target HOST:PORT] [--timeout-ms N] "
+  fprintf(out, "usage: " NAME " [--target TARGET] [--timeout-ms N] "
                "[--plaintext | --tls-dir DIR] COMMAND\n"
                "  create --user ID --item PRODUCT:QTY [--item ...] "
                "[--request-id ID]\n"
@@ -62,6 +63,12 @@ static void usage(FILE *out) {
                "  users [--users TARGET]\n"
                "  --target       order-service (default 127.0.0.1:7003)\n"
                "  --timeout-ms   deadline of each call (default 5000)\n"
+               "  --plaintext    no TLS, for local debugging\n"
+               "  --tls-dir DIR  mTLS with DIR/ca.pem, DIR/" NAME ".pem and\n"
+               "                 DIR/" NAME
+               "-key.pem (default " UO_TLS_DIR_DEFAULT ")\n"
+               "TARGETs are crpc targets: 127.0.0.1:7003, "
+               "dns://127.0.0.1:5353/orders.svc.test:7003, ...\n"
                "exit status: 0 ok, 1 failed, 2 usage, 3 failed but worth "
                "retrying\n");
 }
@@ -82,7 +89,8 @@ static int report(struct cli *cli, crpc_code code, const crpc_status *status) {
 }
 
 static int connect_to(struct cli *cli, const char *target) {
-  if (uo_channel_new(&cli->channel, NAME, target, &cli->security) != CRPC_OK)
+  if (uo_channel_new(&cli->channel, NAME, target, &cli->security, NULL) !=
+      CRPC_OK)
     return -1;
   if (crpc_call_opts_new(&cli->opts) != CRPC_OK)
     return -1;
@@ -371,7 +379,9 @@ int main(int argc, char **argv) {
       {"tls-dir", required_argument, NULL, 'T'},
       {"help", no_argument, NULL, 'H'},
       {NULL, 0, NULL, 0}};
-  struct cli cli = {.target = "127.0.0.1:7003", .timeout_ms = 5000};
+  struct cli cli = {.target = "127.0.0.1:7003",
+                    .timeout_ms = 5000,
+                    .security = {.tls_dir = UO_TLS_DIR_DEFAULT}};
   const char *command;
   int opt, status;
 

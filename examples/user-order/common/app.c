@@ -8,42 +8,164 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* DIR/FILE into |buf|; false when it does not fit. */
+static bool tls_path(char *buf, size_t len, const char *dir, const char *file,
+                     const char *suffix) {
+  int n = snprintf(buf, len, "%s/%s%s", dir, file, suffix);
+  return n > 0 && (size_t)n < len;
+}
 
 int uo_security_check(const char *name, const struct uo_security *security) {
-  if (security->tls_dir != NULL) {
-    /* TODO(tls): load DIR/ca.pem and this program's certificate here. */
+  char ca[PATH_MAX];
+
+  if (security->is_plaintext)
+    return 0;
+  if (!tls_path(ca, sizeof(ca), security->tls_dir, "ca", ".pem") ||
+      access(ca, R_OK) != 0) {
     fprintf(stderr,
-            "%s: --tls-dir: TLS is not available in crpc yet; use "
-            "--plaintext\n",
-            name);
+            "%s: cannot read %s: make the dev certificates with "
+            "'examples/user-order/dev_env.sh certs %s', or use --plaintext\n",
+            name, ca, security->tls_dir);
     return -1;
   }
   return 0;
 }
 
-crpc_code uo_channel_new(crpc_channel **out, const char *name,
-                         const char *target,
-                         const struct uo_security *security) {
+/*
+ * TLS options for program |name|: trust DIR/ca.pem only, and DIR/NAME.pem
+ * as this side's certificate when |cert_is_required| or the file exists.
+ */
+static crpc_code tls_opts_new(crpc_tls_opts **out, const char *name,
+                              const struct uo_security *security,
+                              bool cert_is_required) {
+  char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+  crpc_tls_opts *opts = NULL;
   crpc_code code;
 
-  /*
-   * TODO(tls): channel options with the client certificate when
-   * !security->is_plaintext. TODO(retries): a service config JSON with a
-   * retry policy for UNAVAILABLE goes on these options once crpc reads
-   * one; until then a failed call is reported, never retried here.
-   * TODO(dns): "dns:///users.svc.test:7001" targets work once c-ares
-   * resolution lands; today DNS names resolve once, at creation.
-   */
-  (void)security;
-  code = crpc_channel_new(out, target, NULL);
+  if (!tls_path(ca, sizeof(ca), security->tls_dir, "ca", ".pem") ||
+      !tls_path(cert, sizeof(cert), security->tls_dir, name, ".pem") ||
+      !tls_path(key, sizeof(key), security->tls_dir, name, "-key.pem"))
+    return CRPC_INVALID_ARGUMENT;
+  code = crpc_tls_opts_new(&opts);
+  if (code == CRPC_OK)
+    code = crpc_tls_opts_set_ca_file(opts, ca);
+  if (code == CRPC_OK && (cert_is_required || access(cert, R_OK) == 0))
+    code = crpc_tls_opts_set_cert_files(opts, cert, key);
+  else if (code == CRPC_OK)
+    fprintf(stderr, "%s: no %s: connecting without a client certificate\n",
+            name, cert);
+  if (code != CRPC_OK) {
+    crpc_tls_opts_free(opts);
+    return code;
+  }
+  *out = opts;
+  return CRPC_OK;
+}
+
+crpc_code uo_channel_new(crpc_channel **out, const char *name,
+                         const char *target, const struct uo_security *security,
+                         const char *service_config) {
+  crpc_channel_opts *opts = NULL;
+  crpc_tls_opts *tls = NULL;
+  crpc_channel_credentials *creds = NULL;
+  crpc_status why = {.code = CRPC_OK, .message = ""};
+  crpc_code code;
+
+  code = crpc_channel_opts_new(&opts);
+  if (code == CRPC_OK && service_config != NULL)
+    code = crpc_channel_opts_set_service_config(opts, service_config, &why);
+  if (code == CRPC_OK && !security->is_plaintext) {
+    code = tls_opts_new(&tls, name, security, false);
+    if (code == CRPC_OK)
+      code = crpc_channel_credentials_new_tls(&creds, tls, &why);
+    /* The options take their own reference to the credentials. */
+    if (code == CRPC_OK)
+      crpc_channel_opts_set_credentials(opts, creds);
+  }
+  if (code == CRPC_OK)
+    code = crpc_channel_new(out, target, opts);
   if (code != CRPC_OK)
-    fprintf(stderr, "%s: cannot use target '%s' (%s)\n", name, target,
-            crpc_code_name(code));
+    fprintf(stderr, "%s: cannot use target '%s' (%s%s%s)\n", name, target,
+            crpc_code_name(code), why.message[0] != '\0' ? ": " : "",
+            why.message);
+  crpc_channel_credentials_free(creds);
+  crpc_tls_opts_free(tls);
+  crpc_channel_opts_free(opts);
+  return code;
+}
+
+int uo_server_new(struct uo_server *out, const char *name,
+                  const struct uo_security *security) {
+  crpc_server_opts *opts = NULL;
+  crpc_tls_opts *tls = NULL;
+  crpc_server_credentials *creds = NULL;
+  crpc_status why = {.code = CRPC_OK, .message = ""};
+  const char *step = "crpc_server_opts_new";
+  crpc_code code;
+
+  out->server = NULL;
+  out->health = NULL;
+  code = crpc_server_opts_new(&opts);
+  if (code == CRPC_OK && !security->is_plaintext) {
+    step = "TLS";
+    code = tls_opts_new(&tls, name, security, true);
+    if (code == CRPC_OK) {
+      /* Mutual TLS: only holders of a certificate from the dev CA. */
+      crpc_tls_opts_set_require_client_cert(tls, true);
+      code = crpc_server_credentials_new_tls(&creds, tls, &why);
+    }
+    if (code == CRPC_OK)
+      crpc_server_opts_set_credentials(opts, creds);
+  }
+  if (code == CRPC_OK) {
+    step = "crpc_server_new";
+    code = crpc_server_new(&out->server, opts);
+  }
+  if (code == CRPC_OK) {
+    step = "crpc_reflection_register";
+    code = crpc_reflection_register(out->server);
+  }
+  if (code == CRPC_OK) {
+    step = "crpc_health_register";
+    code = crpc_health_register(out->server, &out->health);
+  }
+  crpc_server_credentials_free(creds);
+  crpc_tls_opts_free(tls);
+  crpc_server_opts_free(opts);
+  if (code == CRPC_OK)
+    return 0;
+  fprintf(stderr, "%s: %s: %s%s%s\n", name, step, crpc_code_name(code),
+          why.message[0] != '\0' ? ": " : "", why.message);
+  uo_server_free(out);
+  return -1;
+}
+
+void uo_server_free(struct uo_server *server) {
+  /* Health is used by the server's Watch handlers until the server goes. */
+  crpc_server_free(server->server);
+  crpc_health_free(server->health);
+  server->server = NULL;
+  server->health = NULL;
+}
+
+/* Every service the application registered is ready once the server is. */
+static crpc_code report_serving(struct uo_server *server) {
+  size_t i, count = crpc_server_service_count(server->server);
+  crpc_code code = CRPC_OK;
+
+  for (i = 0; i < count && code == CRPC_OK; i++) {
+    const char *service = crpc_server_service_at(server->server, i)->name;
+    if (strncmp(service, "grpc.", 5) != 0)
+      code = crpc_health_set(server->health, service, CRPC_HEALTH_SERVING);
+  }
   return code;
 }
 
@@ -70,9 +192,8 @@ void uo_block_signals(void) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-int uo_serve(const char *name, crpc_server *server, const char *host, int port,
-             const struct uo_security *security, uo_signal_cb *on_usr1,
-             void *user_data) {
+int uo_serve(const char *name, struct uo_server *server, const char *host,
+             int port, uo_signal_cb *on_usr1, void *user_data) {
   sigset_t set = handled_signals();
   char address[300];
   const char *step;
@@ -82,19 +203,16 @@ int uo_serve(const char *name, crpc_server *server, const char *host, int port,
   /* An IPv6 address needs brackets before its port: "[::1]:7001". */
   snprintf(address, sizeof(address), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
            host, port);
-  /*
-   * TODO(reflection), TODO(health): register crpc's reflection and health
-   * services here once librpc/reflection and librpc/health land, so that
-   * grpcurl and buf curl need no .proto files.
-   * TODO(tls): server credentials when !security->is_plaintext.
-   */
-  (void)security;
   step = "crpc_server_listen";
-  code = crpc_server_listen(server, address, &port);
+  code = crpc_server_listen(server->server, address, &port);
+  if (code != CRPC_OK)
+    goto fail;
+  step = "crpc_health_set";
+  code = report_serving(server);
   if (code != CRPC_OK)
     goto fail;
   step = "crpc_server_start";
-  code = crpc_server_start(server);
+  code = crpc_server_start(server->server);
   if (code != CRPC_OK)
     goto fail;
   printf("%s: listening on %s:%d\n", name, host, port);
@@ -112,7 +230,7 @@ int uo_serve(const char *name, crpc_server *server, const char *host, int port,
   }
   printf("%s: %s, shutting down\n", name, sig == SIGINT ? "SIGINT" : "SIGTERM");
   fflush(stdout);
-  crpc_server_shutdown(server, UO_SHUTDOWN_GRACE_MS);
+  crpc_server_shutdown(server->server, UO_SHUTDOWN_GRACE_MS);
   return 0;
 
 fail:

@@ -17,30 +17,53 @@
 
 /*
  * Transport security, the same flags on every program:
+ *   --tls-dir DIR   mutual TLS (the default, DIR "certs"): DIR/ca.pem is
+ *                   the dev CA every peer must chain to, DIR/NAME.pem and
+ *                   DIR/NAME-key.pem this program's certificate and key
+ *                   (NAME: user-service, product-service, order-service,
+ *                   order-cli). examples/user-order/dev_env.sh makes them.
  *   --plaintext     no TLS (local debugging)
- *   --tls-dir=DIR   mTLS with DIR/ca.pem, DIR/<name>.pem, DIR/<name>-key.pem
- * TODO(tls): crpc has no TLS yet. Until it does, --tls-dir is refused and
- * everything is plaintext; once it lands, mTLS with a dev CA made on first
- * run becomes the default and --plaintext the opt-out.
  */
+#define UO_TLS_DIR_DEFAULT "certs"
+
 struct uo_security {
   bool is_plaintext;
-  const char *tls_dir; /* NULL unless --tls-dir */
+  const char *tls_dir; /* UO_TLS_DIR_DEFAULT unless --tls-dir */
 };
 
 /*
- * Checks the security flags for program |name|. Prints why and returns -1
- * when they ask for what crpc cannot do yet.
+ * Checks the security flags for program |name| before anything starts:
+ * prints why and returns -1 when TLS is asked for and DIR/ca.pem cannot be
+ * read.
  */
 int uo_security_check(const char *name, const struct uo_security *security);
 
 /*
- * A channel to |target| ("host:port", "ipv4:a:p,b:p", "unix:path"),
- * secured per |security|. Prints the reason on failure.
+ * A channel to |target| (any crpc target; the services use
+ * "dns://127.0.0.1:5353/users.svc.test:7001"), secured per |security|:
+ * with TLS it trusts DIR/ca.pem and presents DIR/|name|.pem when that file
+ * exists (a client without it is refused by the services, which is what
+ * the tests check). |service_config| is gRPC service config JSON, or NULL.
+ * Prints the reason on failure.
  */
 crpc_code uo_channel_new(crpc_channel **out, const char *name,
-                         const char *target,
-                         const struct uo_security *security);
+                         const char *target, const struct uo_security *security,
+                         const char *service_config);
+
+/*
+ * A server secured per |security| (TLS with DIR/|name|.pem, client
+ * certificates required), serving server reflection and grpc.health.v1 so
+ * that grpcurl, buf curl and probes need no .proto files. Register the
+ * services on out->server, then call uo_serve(); free with
+ * uo_server_free(). Prints the reason and returns -1 on failure.
+ */
+struct uo_server {
+  crpc_server *server;
+  crpc_health *health;
+};
+int uo_server_new(struct uo_server *out, const char *name,
+                  const struct uo_security *security);
+void uo_server_free(struct uo_server *server);
 
 /*
  * Blocks SIGINT, SIGTERM and SIGUSR1 in the calling thread, which every
@@ -54,14 +77,15 @@ typedef void uo_signal_cb(void *user_data);
 
 /*
  * Listens on |host|:|port| (0 for a free port), starts |server| (services
- * registered) and prints "NAME: listening on HOST:PORT" on stdout, the line
- * scripts wait for. Then waits for SIGINT or SIGTERM, running |on_usr1|
- * (may be NULL) on SIGUSR1, and shuts down gracefully. Returns the exit
- * status: 0 after a clean shutdown, 1 if the server could not start.
+ * registered), reports every registered service SERVING to health checks
+ * and prints "NAME: listening on HOST:PORT" on stdout, the line scripts
+ * wait for. Then waits for SIGINT or SIGTERM, running |on_usr1| (may be
+ * NULL) on SIGUSR1, and shuts down gracefully (health turns NOT_SERVING
+ * first). Returns the exit status: 0 after a clean shutdown, 1 if the
+ * server could not start.
  */
-int uo_serve(const char *name, crpc_server *server, const char *host, int port,
-             const struct uo_security *security, uo_signal_cb *on_usr1,
-             void *user_data);
+int uo_serve(const char *name, struct uo_server *server, const char *host,
+             int port, uo_signal_cb *on_usr1, void *user_data);
 
 /* Parses a decimal integer in [min, max]; -1 when |s| is not one. */
 int uo_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);

@@ -7,9 +7,12 @@
  *                 [--users TARGET] [--products TARGET]
  *                 [--backend-timeout-ms N] [--plaintext | --tls-dir DIR]
  *
- * TARGETs are crpc channel targets: "127.0.0.1:7001", or several addresses
- * of one service, "ipv4:127.0.0.1:7001,127.0.0.1:7011", tried in turn on
- * new connections.
+ * TARGETs are crpc channel targets, usually DNS names resolved with c-ares
+ * ("dns:///users.svc.test:7001", or "dns://127.0.0.1:5353/users.svc.test:
+ * 7001" to ask a given DNS server). Calls to user-service are spread over
+ * every address its name has (round_robin), and calls to either service
+ * that fail UNAVAILABLE (an instance died, a connection broke) are retried
+ * on the channel: see backend_config() below.
  *
  * CreateOrder is idempotent on the client's request id. An order row is
  * written PENDING before stock is reserved (under the same id), and leaves
@@ -46,6 +49,29 @@
 #define RECOVERY_RETRY_MS 2000
 /* Longest client request id accepted. */
 #define REQUEST_ID_MAX 128
+
+/*
+ * The service config (gRPC JSON) of the channel to |service|, the full
+ * service name, with the load balancing policy |lb|. Every method the
+ * order service calls is safe to repeat: GetUser and BatchGetProducts
+ * read, ReserveStock and ReleaseStock are keyed by the order's request id.
+ * So UNAVAILABLE, which says the call may not have run, is retried: up to
+ * 4 attempts, 100 ms backoff doubling to 1 s, all within the call's
+ * deadline (the incoming one, passed on). A failed instance costs a retry,
+ * not an order.
+ */
+static const char *backend_config(char *buf, size_t len, const char *service,
+                                  const char *lb) {
+  snprintf(buf, len,
+           "{\"loadBalancingConfig\": [{\"%s\": {}}],"
+           " \"methodConfig\": [{\"name\": [{\"service\": \"%s\"}],"
+           " \"retryPolicy\": {\"maxAttempts\": 4,"
+           " \"initialBackoff\": \"0.1s\", \"maxBackoff\": \"1s\","
+           " \"backoffMultiplier\": 2,"
+           " \"retryableStatusCodes\": [\"UNAVAILABLE\"]}}]}",
+           lb, service);
+  return buf;
+}
 
 typedef Userorder__Orders__V1__Order Order;
 typedef Userorder__Orders__V1__OrderLine OrderLine;
@@ -418,7 +444,7 @@ static crpc_code release_stock(struct orders *app, const char *request_id,
     return crpc_status_set(why, code, "out of memory");
   crpc_call_opts_set_timeout_ms(opts, RELEASE_TIMEOUT_MS);
   release.reservation_id = (char *)request_id;
-  /* TODO(retries): ReleaseStock is idempotent; retry UNAVAILABLE here. */
+  /* The channel's retry policy retries UNAVAILABLE (backend_config()). */
   code = userorder__products__v1__product_service__release_stock__call(
       app->products, &release, &reservation, opts, why);
   if (code == CRPC_OK)
@@ -465,9 +491,8 @@ static crpc_code reserve_and_settle(struct orders *app, crpc_server_call *call,
 
   /*
    * The idempotency key is the request id: if an earlier attempt's reserve
-   * went through and only its reply was lost, this one is a no-op.
-   * TODO(retries): ReserveStock is idempotent, so a retry policy for
-   * UNAVAILABLE belongs on this call once crpc has one.
+   * went through and only its reply was lost, this one is a no-op. That
+   * is also what lets the channel retry it on UNAVAILABLE.
    */
   code = userorder__products__v1__product_service__reserve_stock__call(
       app->products, &reserve, &reservation, opts, &why);
@@ -585,7 +610,6 @@ static crpc_code prepare_order(struct orders *app, crpc_server_call *call,
   size_t i;
 
   get_user.id = request->user_id;
-  /* TODO(retries): GetUser has no side effects; retry UNAVAILABLE. */
   code = userorder__users__v1__user_service__get_user__call(
       app->users, &get_user, &user, opts, &why);
   if (code != CRPC_OK)
@@ -608,7 +632,6 @@ static crpc_code prepare_order(struct orders *app, crpc_server_call *call,
     ids[i] = request->lines[i]->product_id;
   get_products.n_ids = request->n_lines;
   get_products.ids = ids;
-  /* TODO(retries): BatchGetProducts has no side effects; retry UNAVAILABLE. */
   code = userorder__products__v1__product_service__batch_get_products__call(
       app->products, &get_products, &products, opts, &why);
   if (code != CRPC_OK) {
@@ -964,8 +987,10 @@ static void usage(FILE *out) {
           "  --backend-timeout-ms N\n"
           "                     deadline of outbound calls when the incoming\n"
           "                     call has none (default 10000)\n"
-          "  --plaintext        no TLS (the only mode until crpc has TLS)\n"
-          "  --tls-dir DIR      mTLS certificates (not available yet)\n");
+          "  --plaintext        no TLS, for local debugging\n"
+          "  --tls-dir DIR      mTLS with DIR/ca.pem, DIR/" NAME ".pem and\n"
+          "                     DIR/" NAME
+          "-key.pem (default " UO_TLS_DIR_DEFAULT ")\n");
 }
 
 int main(int argc, char **argv) {
@@ -987,12 +1012,13 @@ int main(int argc, char **argv) {
   static struct orders app = {.db_path = "orders.db",
                               .backend_timeout_ms = 10000,
                               .mu = PTHREAD_MUTEX_INITIALIZER};
-  struct uo_security security = {0};
+  struct uo_security security = {.tls_dir = UO_TLS_DIR_DEFAULT};
   const char *host = "127.0.0.1";
   const char *users_target = "127.0.0.1:7001";
   const char *products_target = "127.0.0.1:7002";
+  char config[512];
   int64_t port = 7003;
-  crpc_server *server = NULL;
+  struct uo_server server = {0};
   crpc_code code;
   int opt, status = 1;
   size_t i;
@@ -1047,27 +1073,33 @@ int main(int argc, char **argv) {
   uo_block_signals();
   if (uo_db_init(app.db_path, schema) != 0)
     return 1;
-  if (uo_channel_new(&app.users, NAME, users_target, &security) != CRPC_OK ||
-      uo_channel_new(&app.products, NAME, products_target, &security) !=
-          CRPC_OK)
+  /* Several user-service instances share one name: use them all. */
+  if (uo_channel_new(&app.users, NAME, users_target, &security,
+                     backend_config(config, sizeof(config),
+                                    "userorder.users.v1.UserService",
+                                    "round_robin")) != CRPC_OK ||
+      uo_channel_new(&app.products, NAME, products_target, &security,
+                     backend_config(config, sizeof(config),
+                                    "userorder.products.v1.ProductService",
+                                    "pick_first")) != CRPC_OK)
     goto done;
   printf(NAME ": users at %s, products at %s\n", users_target, products_target);
   fflush(stdout);
   if (start_recovery(&app) != 0)
     goto done;
-  code = crpc_server_new(&server, NULL);
-  if (code == CRPC_OK)
-    code = userorder__orders__v1__order_service__register_handlers(
-        server, &handlers, &app);
+  if (uo_server_new(&server, NAME, &security) != 0)
+    goto done;
+  code = userorder__orders__v1__order_service__register_handlers(
+      server.server, &handlers, &app);
   if (code != CRPC_OK) {
     fprintf(stderr, NAME ": cannot set up the server: %s\n",
             crpc_code_name(code));
     goto done;
   }
-  status = uo_serve(NAME, server, host, (int)port, &security, NULL, NULL);
+  status = uo_serve(NAME, &server, host, (int)port, NULL, NULL);
 
 done:
-  crpc_server_free(server);
+  uo_server_free(&server);
   atomic_store(&app.is_stopping, true);
   if (app.has_recovery)
     pthread_join(app.recovery, NULL);

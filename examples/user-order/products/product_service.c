@@ -500,8 +500,10 @@ static void usage(FILE *out) {
           "  --delay-ms N   wait N ms in GetProduct, BatchGetProducts and\n"
           "                 ReserveStock (default 0)\n"
           "  --slow-ms N    the delay SIGUSR1 toggles on (default 3000)\n"
-          "  --plaintext    no TLS (the only mode until crpc has TLS)\n"
-          "  --tls-dir DIR  mTLS certificates (not available yet)\n");
+          "  --plaintext    no TLS, for local debugging\n"
+          "  --tls-dir DIR  mTLS with DIR/ca.pem, DIR/" NAME ".pem and\n"
+          "                 DIR/" NAME "-key.pem (default " UO_TLS_DIR_DEFAULT
+          ")\n");
 }
 
 int main(int argc, char **argv) {
@@ -521,10 +523,10 @@ int main(int argc, char **argv) {
       .reserve_stock = reserve_stock,
       .release_stock = release_stock};
   static struct products app = {.db_path = "products.db", .slow_ms = 3000};
-  struct uo_security security = {0};
+  struct uo_security security = {.tls_dir = UO_TLS_DIR_DEFAULT};
   const char *host = "127.0.0.1";
   int64_t port = 7002, delay_ms = 0;
-  crpc_server *server = NULL;
+  struct uo_server server = {0};
   crpc_code code;
   int opt, status = 1;
 
@@ -575,19 +577,18 @@ int main(int argc, char **argv) {
   uo_block_signals();
   if (uo_db_init(app.db_path, schema) != 0)
     return 1;
-  code = crpc_server_new(&server, NULL);
-  if (code == CRPC_OK)
-    code = userorder__products__v1__product_service__register_handlers(
-        server, &handlers, &app);
+  if (uo_server_new(&server, NAME, &security) != 0)
+    goto done;
+  code = userorder__products__v1__product_service__register_handlers(
+      server.server, &handlers, &app);
   if (code != CRPC_OK) {
     fprintf(stderr, NAME ": cannot set up the server: %s\n",
             crpc_code_name(code));
     goto done;
   }
-  status =
-      uo_serve(NAME, server, host, (int)port, &security, toggle_delay, &app);
+  status = uo_serve(NAME, &server, host, (int)port, toggle_delay, &app);
 
 done:
-  crpc_server_free(server);
+  uo_server_free(&server);
   return status;
 }

@@ -7,11 +7,9 @@
 # SIGUSR1 turns the delay off again.
 . "$(dirname "$0")/lib.sh"
 
-start users "$user_service" --db "$tmp/users.db"
-start products "$product_service" --db "$tmp/products.db" --delay-ms 3000
-start orders "$order_service" --db "$tmp/orders.db" \
-  --users "127.0.0.1:${ports[users]}" \
-  --products "127.0.0.1:${ports[products]}" --backend-timeout-ms 400
+start_users
+start_products --delay-ms 3000
+start_orders --backend-timeout-ms 400
 
 # expect_deadline MAX-MS ARGS...: create fails with DEADLINE_EXCEEDED,
 # exit 3, within MAX-MS; product-service logs a cancelled handler.

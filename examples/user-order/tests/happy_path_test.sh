@@ -23,7 +23,5 @@ echo "$list" | grep -q '^2 order(s) for user 1$' || fail "list: expected 2"
 list=$(cli list --user 3) || fail "list for user 3 exited $?"
 [ "$list" = "0 order(s) for user 3" ] || fail "user 3 has orders: $list"
 
-stop orders
-stop products
-stop users
+stop_all
 echo "PASS"

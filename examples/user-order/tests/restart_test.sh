@@ -13,9 +13,7 @@ done
 before=$(cli list --user 1)
 stop orders
 
-start orders "$order_service" --db "$tmp/orders.db" \
-  --users "127.0.0.1:${ports[users]}" \
-  --products "127.0.0.1:${ports[products]}"
+start_orders
 after=$(cli list --user 1)
 echo "$after"
 [ "$before" = "$after" ] || fail "orders changed across the restart"
@@ -42,9 +40,7 @@ sql orders "BEGIN;
 [ "$(sql products 'SELECT stock FROM products WHERE id = 4')" = 1 ] ||
   fail "setup: stock of product 4 is not 1"
 
-start orders "$order_service" --db "$tmp/orders.db" \
-  --users "127.0.0.1:${ports[users]}" \
-  --products "127.0.0.1:${ports[products]}"
+start_orders
 for _ in $(seq 50); do
   [ "$(sql orders "SELECT state FROM orders WHERE id = 100")" = FAILED ] &&
     break

@@ -186,8 +186,10 @@ static void usage(FILE *out) {
                "  --port PORT    port, 0 for any free one (default 7001)\n"
                "  --db PATH      SQLite file, created and seeded if missing "
                "(default users.db)\n"
-               "  --plaintext    no TLS (the only mode until crpc has TLS)\n"
-               "  --tls-dir DIR  mTLS certificates (not available yet)\n");
+               "  --plaintext    no TLS, for local debugging\n"
+               "  --tls-dir DIR  mTLS with DIR/ca.pem, DIR/" NAME ".pem and\n"
+               "                 DIR/" NAME
+               "-key.pem (default " UO_TLS_DIR_DEFAULT ")\n");
 }
 
 int main(int argc, char **argv) {
@@ -204,10 +206,10 @@ int main(int argc, char **argv) {
       .create_user = create_user,
       .list_users = list_users};
   struct users app = {.db_path = "users.db"};
-  struct uo_security security = {0};
+  struct uo_security security = {.tls_dir = UO_TLS_DIR_DEFAULT};
   const char *host = "127.0.0.1";
   int64_t port = 7001;
-  crpc_server *server = NULL;
+  struct uo_server server = {0};
   crpc_code code;
   int opt, status = 1;
 
@@ -249,18 +251,18 @@ int main(int argc, char **argv) {
   uo_block_signals();
   if (uo_db_init(app.db_path, schema) != 0)
     return 1;
-  code = crpc_server_new(&server, NULL);
-  if (code == CRPC_OK)
-    code = userorder__users__v1__user_service__register_handlers(
-        server, &handlers, &app);
+  if (uo_server_new(&server, NAME, &security) != 0)
+    goto done;
+  code = userorder__users__v1__user_service__register_handlers(server.server,
+                                                               &handlers, &app);
   if (code != CRPC_OK) {
     fprintf(stderr, NAME ": cannot set up the server: %s\n",
             crpc_code_name(code));
     goto done;
   }
-  status = uo_serve(NAME, server, host, (int)port, &security, NULL, NULL);
+  status = uo_serve(NAME, &server, host, (int)port, NULL, NULL);
 
 done:
-  crpc_server_free(server);
+  uo_server_free(&server);
   return status;
 }
