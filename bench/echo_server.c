@@ -1,11 +1,12 @@
 /*
  * bench/echo_server.c: crpc.bench.Echo for the benchmark kit.
  *
- *   crpc_echo_server --port N [--threads N]
+ *   crpc_echo_server --port N [--threads N] [--handler-threads N]
  *
  * Listens on 127.0.0.1:N with N I/O threads. Echo handlers never block, so
  * unary handlers run inline on the I/O thread (handler threads 0, see
- * crpc/server.h): no hand-off between threads on the measured path. Stream
+ * crpc/server.h): no hand-off between threads on the measured path.
+ * --handler-threads N > 0 measures the default mode instead. Stream
  * handlers still run on handler threads, since crpc runs only unary
  * handlers inline. Exits 0 on SIGTERM or SIGINT after a short graceful
  * shutdown.
@@ -24,9 +25,10 @@
 #define SHUTDOWN_GRACE_MS 1000
 
 static const char usage[] =
-    "usage: crpc_echo_server --port N [--threads N]\n"
+    "usage: crpc_echo_server --port N [--threads N] [--handler-threads N]\n"
     "  serves /crpc.bench.Echo/{Unary,Stream} on 127.0.0.1:N (0 picks a\n"
-    "  free port, printed on stdout) with N I/O threads (default 1)\n";
+    "  free port, printed on stdout) with N I/O threads (default 1) and\n"
+    "  N handler threads (default 0: unary handlers run inline)\n";
 
 /*
  * The request lives as long as the call (it decodes into the call's
@@ -76,7 +78,7 @@ static int parse_int(const char *flag, const char *value, int min, int max) {
 }
 
 int main(int argc, char **argv) {
-  int port = -1, threads = 1, signo = 0;
+  int port = -1, threads = 1, handler_threads = 0, signo = 0;
   crpc_server_opts *opts = NULL;
   crpc_server *server = NULL;
   sigset_t stop_signals;
@@ -91,6 +93,8 @@ int main(int argc, char **argv) {
       port = parse_int(argv[i], argv[i + 1], 0, 65535), i++;
     else if (strcmp(argv[i], "--threads") == 0)
       threads = parse_int(argv[i], argv[i + 1], 1, 256), i++;
+    else if (strcmp(argv[i], "--handler-threads") == 0)
+      handler_threads = parse_int(argv[i], argv[i + 1], 0, 256), i++;
     else {
       fputs(usage, strcmp(argv[i], "--help") == 0 ? stdout : stderr);
       return strcmp(argv[i], "--help") == 0 ? 0 : 2;
@@ -112,7 +116,7 @@ int main(int argc, char **argv) {
   if (crpc_server_opts_new(&opts) != CRPC_OK)
     goto fail;
   crpc_server_opts_set_io_threads(opts, threads);
-  crpc_server_opts_set_handler_threads(opts, 0);
+  crpc_server_opts_set_handler_threads(opts, handler_threads);
   if (crpc_server_new(&server, opts) != CRPC_OK ||
       crpc__bench__echo__register_handlers(server, &handlers, NULL) !=
           CRPC_OK ||

@@ -72,6 +72,8 @@ void bench_flags_parse(bench_flags *f, int argc, char **argv,
       f->warmup = to_secs(usage, arg, value);
     else if (strcmp(name, "duration") == 0)
       f->duration = to_secs(usage, arg, value);
+    else if (strcmp(name, "requests") == 0)
+      f->requests = (int)to_int(usage, arg, value, 0);
     else if (strcmp(name, "stream-count") == 0)
       f->stream_count = (int)to_int(usage, arg, value, 0);
     else if (strcmp(name, "rpc") == 0) {

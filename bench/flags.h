@@ -17,6 +17,8 @@ typedef struct {
   double duration;     /* --duration seconds, counted */
   bool is_stream;      /* --rpc unary|stream */
   int stream_count;    /* --stream-count: replies per streaming call */
+  int requests;        /* --requests N: exactly N calls, no warm-up, then
+                          stop (0: run by time); for bench/callgrind.sh */
 } bench_flags;
 
 /*

@@ -3,7 +3,7 @@
  *
  *   crpc_loadgen --target HOST:PORT --conns N --streams M --payload B
  *                --warmup S --duration S [--rpc unary|stream]
- *                [--stream-count K]
+ *                [--stream-count K] [--requests N]
  *
  * Unary: N channels (one connection each), M calls in flight on each. A
  * call's completion runs on crpc's client I/O thread, where it checks the
@@ -15,8 +15,11 @@
  * of B bytes one after another with the blocking API; a call's latency is
  * that of the whole stream.
  *
- * Calls completing inside the measured window count. Prints the kit's
- * RESULT line (shared/bench/README.md) and exits 1 if any call failed.
+ * Calls completing inside the measured window count. With --requests N
+ * (unary only) it makes exactly N calls with no warm-up and stops, so that
+ * bench/callgrind.sh can count instructions and allocations per call.
+ * Prints the kit's RESULT line (shared/bench/README.md) and exits 1 if any
+ * call failed.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,11 +37,13 @@
 
 /* How long outstanding calls may take to finish after the end. */
 #define DRAIN_TIMEOUT_S 30
+/* Longest run with --requests. */
+#define REQUESTS_TIMEOUT_S 600
 
 static const char usage[] =
     "usage: crpc_loadgen --target HOST:PORT [--conns N] [--streams M]\n"
     "         [--payload B] [--warmup S] [--duration S] [--rpc unary|stream]\n"
-    "         [--stream-count K]\n"
+    "         [--stream-count K] [--requests N]\n"
     "  closed loop: N channels x M calls in flight; prints a RESULT line\n";
 
 typedef struct loadgen loadgen;
@@ -61,6 +66,7 @@ struct loadgen {
   bench_histogram hist;
   uint64_t msgs; /* stream replies */
 
+  atomic_llong unissued; /* calls left with --requests */
   atomic_ullong errors;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -98,7 +104,14 @@ static bool is_echo(const loadgen *lg, const Crpc__Bench__EchoReply *reply) {
 
 static crpc_unary_done_cb on_unary_done;
 
+/* False when --requests calls have been started already. */
+static bool take_request(loadgen *lg) {
+  return lg->flags.requests == 0 || atomic_fetch_sub(&lg->unissued, 1) > 0;
+}
+
 static bool start_unary(slot *s) {
+  if (!take_request(s->lg))
+    return false;
   s->start_ns = bench_now_ns();
   crpc_code code = crpc__bench__echo__unary__call_async(
       s->channel, &s->lg->request, NULL, on_unary_done, s);
@@ -215,6 +228,15 @@ int main(int argc, char **argv) {
                            .duration = 5,
                            .stream_count = 1000};
   bench_flags_parse(&lg.flags, argc, argv, usage);
+  if (lg.flags.requests > 0) {
+    if (lg.flags.is_stream) {
+      fputs(usage, stderr);
+      return 2;
+    }
+    /* Every call counts; the time limit is only a safety net. */
+    lg.flags.warmup = 0;
+    lg.flags.duration = REQUESTS_TIMEOUT_S;
+  }
   const bench_flags *f = &lg.flags;
   int slot_count = f->conns * f->streams;
   crpc_channel **channels = calloc((size_t)f->conns, sizeof(*channels));
@@ -232,6 +254,7 @@ int main(int argc, char **argv) {
   lg.request.payload.data = lg.payload;
   lg.request.payload.len = (size_t)f->payload;
   bench_histogram_init(&lg.hist);
+  atomic_init(&lg.unissued, f->requests);
   atomic_init(&lg.errors, 0);
   pthread_mutex_init(&lg.mu, NULL);
   pthread_cond_init(&lg.cv, NULL);
@@ -282,6 +305,8 @@ int main(int argc, char **argv) {
     drained = pthread_cond_timedwait(&lg.cv, &lg.mu, &ts) == 0 ||
               lg.active == 0;
   pthread_mutex_unlock(&lg.mu);
+  double secs =
+      f->requests > 0 ? (double)(bench_now_ns() - start) / 1e9 : f->duration;
   if (!drained) {
     fprintf(stderr, "crpc_loadgen: %d calls still running %ds after the "
             "end\n", lg.active, DRAIN_TIMEOUT_S);
@@ -316,7 +341,7 @@ int main(int argc, char **argv) {
              "tool=crpc_loadgen rpc=unary conns=%d streams=%d payload=%d",
              f->conns, f->streams, f->payload);
   }
-  bench_histogram_print_result(&lg.hist, extra, f->duration, errors);
+  bench_histogram_print_result(&lg.hist, extra, secs, errors);
   if (errors != 0)
     fprintf(stderr, "crpc_loadgen: %llu failed calls; first: %s\n", errors,
             lg.first_error);

@@ -2,7 +2,7 @@
  * bench/pingpong.c: one channel, one synchronous unary call at a time.
  *
  *   crpc_pingpong --target HOST:PORT [--payload B] [--warmup S]
- *                 [--duration S]
+ *                 [--duration S] [--requests N]
  *
  * The classic gRPC ping-pong latency test, like the kit's ref-cpp/pingpong:
  * every call pays the full round trip through the blocking stub (the
@@ -19,9 +19,14 @@
 #include "flags.h"
 #include "histogram.h"
 
+/* Longest run with --requests. */
+#define REQUESTS_TIMEOUT_S 600
+
 static const char usage[] =
     "usage: crpc_pingpong --target HOST:PORT [--payload B] [--warmup S]\n"
-    "         [--duration S]   (--conns/--streams must be 1 if given)\n";
+    "         [--duration S] [--requests N]\n"
+    "  (--conns/--streams must be 1 if given; --requests N: exactly N calls,\n"
+    "  no warm-up)\n";
 
 int main(int argc, char **argv) {
   static bench_histogram hist;
@@ -54,9 +59,16 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  int64_t warm_end = bench_now_ns() + (int64_t)(f.warmup * 1e9);
+  if (f.requests > 0) {
+    f.warmup = 0;
+    f.duration = REQUESTS_TIMEOUT_S; /* a safety net */
+  }
+  int64_t begin = bench_now_ns();
+  int64_t warm_end = begin + (int64_t)(f.warmup * 1e9);
   int64_t end = warm_end + (int64_t)(f.duration * 1e9);
-  for (int64_t now = bench_now_ns(); now < end;) {
+  int calls = 0;
+  for (int64_t now = begin;
+       now < end && (f.requests == 0 || calls < f.requests); calls++) {
     Crpc__Bench__EchoReply *reply;
     crpc_status status;
     int64_t start = now;
@@ -80,10 +92,12 @@ int main(int argc, char **argv) {
       bench_histogram_add(&hist, now - start);
   }
   crpc_channel_free(channel);
+  double secs =
+      f.requests > 0 ? (double)(bench_now_ns() - begin) / 1e9 : f.duration;
 
   char extra[100];
   snprintf(extra, sizeof(extra), "tool=crpc_pingpong payload=%d", f.payload);
-  bench_histogram_print_result(&hist, extra, f.duration, errors);
+  bench_histogram_print_result(&hist, extra, secs, errors);
   if (errors != 0)
     fprintf(stderr, "crpc_pingpong: call failed: %s: %s\n",
             crpc_code_name(first.code), first.message);

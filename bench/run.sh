@@ -6,7 +6,8 @@
 #   bench/run.sh --shapes h2-c1-m100,crpc-c1-m100 --pin pinned --repeat 3
 #
 # It copies the kit (../shared/bench next to the repository, or $BENCH_KIT)
-# to a temporary folder, builds it there, and runs its run-anchors.sh with
+# to bench/kit/ in the build directory, builds it there (once; later runs
+# rebuild only what changed), and runs its run-anchors.sh with
 # crpc_echo_server as the server "crpc" and crpc_loadgen as the client
 # "crpc" (shapes crpc-c1-m1 ... crpc-c1-m10-64k). Every other option goes
 # to run-anchors.sh as is (--anchors, --shapes, --pin, --repeat,
@@ -20,45 +21,21 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-kit=${BENCH_KIT:-$top/../shared/bench}
-[[ -d $kit ]] || kit=/work/shared/bench
-if [[ ! -f $kit/run-anchors.sh ]]; then
-  echo "run.sh: no benchmark kit at $kit; set BENCH_KIT" >&2
-  exit 2
-fi
+. "$here/lib.sh"
 
-if [[ -n ${CRPC_BUILD_DIR:-} ]]; then
-  build=$(cd "$CRPC_BUILD_DIR" && pwd)
-elif [[ -x $PWD/bench/crpc_echo_server ]]; then
-  build=$PWD
-else
-  build=$top
-fi
+bench_find_build
 server=$build/bench/crpc_echo_server
 client=$build/bench/crpc_loadgen
-for prog in "$server" "$client"; do
-  if [[ ! -x $prog ]]; then
-    echo "run.sh: $prog is missing: run make (or set CRPC_BUILD_DIR)" >&2
-    exit 2
-  fi
-done
-
-# The kit builds and writes inside its own folder: work on a copy.
-work=$(mktemp -d "${TMPDIR:-/tmp}/crpc-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cp -r "$kit" "$work/kit"
-echo "run.sh: building the kit in $work/kit" >&2
-make -s -C "$work/kit" >&2
+bench_prepare_kit
 
 stamp=$(date +%Y%m%d-%H%M%S)
 out=$top/bench/results/$stamp
 mkdir -p "$out"
-"$work/kit/run-anchors.sh" --out "$work/kit/results/$stamp" \
+"$kit/run-anchors.sh" --out "$kit/results/$stamp" \
   --server "crpc=$server --port {port} --threads {threads}" \
   --client "crpc=$client --target {target} --conns {conns} --streams {streams} --payload {payload} --warmup {warmup} --duration {duration}" \
   "$@"
-cp -r "$work/kit/results/$stamp/." "$out/"
+cp -r "$kit/results/$stamp/." "$out/"
 {
   echo
   echo "crpc commit: $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$top" diff --quiet HEAD -- librpc include bench 2>/dev/null || echo ' (with local changes)')"

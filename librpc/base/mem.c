@@ -40,6 +40,14 @@ void *crpc_mem_calloc(size_t count, size_t n) {
   return calloc(count ? count : 1, n ? n : 1);
 }
 
+void *crpc_mem_malloc_zeroed(size_t n, size_t zeroed_len) {
+  void *p = crpc_mem_malloc(n);
+
+  if (p != NULL)
+    memset(p, 0, zeroed_len < n ? zeroed_len : n);
+  return p;
+}
+
 void *crpc_mem_realloc(void *p, size_t n) {
   if (should_fail())
     return NULL;

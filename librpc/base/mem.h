@@ -14,6 +14,12 @@
 /* malloc(3) and friends; NULL when out of memory (or when made to fail). */
 void *crpc_mem_malloc(size_t n);
 void *crpc_mem_calloc(size_t count, size_t n);
+/*
+ * |n| bytes of which only the first |zeroed_len| are zeroed: for objects
+ * that end in storage needing no initialization, such as an arena's first
+ * block, which would otherwise be most of what calloc clears.
+ */
+void *crpc_mem_malloc_zeroed(size_t n, size_t zeroed_len);
 void *crpc_mem_realloc(void *p, size_t n);
 
 /* free(3); NULL is a no-op. */

@@ -33,7 +33,10 @@ void crpc_headers_add(crpc_headers *h, const char *name, const char *value,
   nv->name_len = strlen(name);
   nv->value = value;
   nv->value_len = value_len;
-  nv->flags = 0;
+  /* Names are lowercase literals or metadata keys, and every string lives
+   * in the call's arena or in static storage, both longer than the
+   * stream: nghttp2 need not copy them. */
+  nv->flags = CRPC_H2_NV_NO_COPY;
 }
 
 size_t crpc_headers_count_metadata(const crpc_metadata *md) {
@@ -43,28 +46,45 @@ size_t crpc_headers_count_metadata(const crpc_metadata *md) {
 crpc_code crpc_headers_add_metadata(crpc_headers *h, const crpc_metadata *md) {
   const char *key, *value;
   size_t len;
+  /* Copied: |md| may belong to the application, which can free it while
+   * the headers wait to be sent (or sent again, by a retry). */
   for (size_t i = 0; md != NULL && crpc_metadata_at(md, i, &key, &value, &len);
        i++) {
+    char *name = crpc_arena_strdup(h->arena, key);
+    if (name == NULL)
+      return CRPC_RESOURCE_EXHAUSTED;
     if (crpc_metadata_key_is_binary(key, strlen(key))) {
       /* PROTOCOL-HTTP2.md: binary values are base64, sent unpadded. */
       char *enc = crpc_arena_alloc(h->arena, crpc_base64_encoded_len(len) + 1);
       if (enc == NULL)
         return CRPC_RESOURCE_EXHAUSTED;
       size_t enc_len = crpc_base64_encode((const uint8_t *)value, len, enc);
-      crpc_headers_add(h, key, enc, enc_len);
+      crpc_headers_add(h, name, enc, enc_len);
     } else {
-      crpc_headers_add(h, key, value, len);
+      char *copy = crpc_arena_memdup(h->arena, value, len);
+      if (copy == NULL)
+        return CRPC_RESOURCE_EXHAUSTED;
+      crpc_headers_add(h, name, copy, len);
     }
   }
   return CRPC_OK;
 }
 
 crpc_code crpc_headers_add_status(crpc_headers *h, const crpc_status *status) {
-  char *code = crpc_arena_alloc(h->arena, 4);
-  if (code == NULL)
-    return CRPC_RESOURCE_EXHAUSTED;
-  int n = snprintf(code, 4, "%d", (int)status->code);
-  crpc_headers_add(h, "grpc-status", code, (size_t)n);
+  /* Every call sends one: no formatting for the codes gRPC defines. */
+  static const char *const codes[] = {"0",  "1",  "2",  "3",  "4",  "5",
+                                      "6",  "7",  "8",  "9",  "10", "11",
+                                      "12", "13", "14", "15", "16"};
+  unsigned c = (unsigned)status->code;
+  if (c < sizeof(codes) / sizeof(codes[0])) {
+    crpc_headers_add(h, "grpc-status", codes[c], strlen(codes[c]));
+  } else {
+    char *code = crpc_arena_alloc(h->arena, 12);
+    if (code == NULL)
+      return CRPC_RESOURCE_EXHAUSTED;
+    int n = snprintf(code, 12, "%d", (int)status->code);
+    crpc_headers_add(h, "grpc-status", code, (size_t)n);
+  }
   size_t len = strlen(status->message);
   if (len == 0)
     return CRPC_OK;

@@ -22,11 +22,17 @@ typedef struct crpc_headers {
 /* Room for |cap| fields. RESOURCE_EXHAUSTED when out of memory. */
 crpc_code crpc_headers_init(crpc_headers *h, crpc_arena *arena, size_t cap);
 
-/* Adds one field; |name| and |value| must outlive the headers' use. */
+/*
+ * Adds one field; |name| (lowercase) and |value| must stay valid until the
+ * stream closes, since HTTP/2 sends them without a copy.
+ */
 void crpc_headers_add(crpc_headers *h, const char *name, const char *value,
                       size_t value_len);
 
-/* Adds custom metadata, base64-encoding "-bin" values (unpadded). */
+/*
+ * Adds a copy of custom metadata, in the arena, base64-encoding "-bin"
+ * values (unpadded).
+ */
 crpc_code crpc_headers_add_metadata(crpc_headers *h, const crpc_metadata *md);
 
 /* Adds grpc-status and, if not empty, the percent-encoded grpc-message. */

@@ -3,12 +3,15 @@
 
 #include <string.h>
 
+#include "base/arena.h"
 #include "base/mem.h"
 #include "wire/base64.h"
 
 /*
  * One allocation per entry, the key and value stored after the struct, so
  * that pointers handed out stay valid while other entries come and go.
+ * Metadata made in an arena takes everything from it and frees nothing:
+ * the arena's owner frees it all at once.
  */
 struct entry {
   char *key;
@@ -20,7 +23,18 @@ struct crpc_metadata {
   struct entry **entries;
   size_t count;
   size_t cap;
+  crpc_arena *arena; /* NULL: on the heap */
 };
+
+static void *md_alloc(const crpc_metadata *md, size_t n) {
+  return md->arena != NULL ? crpc_arena_alloc(md->arena, n)
+                           : crpc_mem_malloc(n);
+}
+
+static void md_free(const crpc_metadata *md, void *p) {
+  if (md->arena == NULL)
+    crpc_mem_free(p);
+}
 
 CRPC_API crpc_code crpc_metadata_new(crpc_metadata **out) {
   crpc_metadata *md = crpc_mem_calloc(1, sizeof(*md));
@@ -31,11 +45,21 @@ CRPC_API crpc_code crpc_metadata_new(crpc_metadata **out) {
   return CRPC_OK;
 }
 
+crpc_code crpc_metadata_new_in_arena(crpc_metadata **out, crpc_arena *arena) {
+  crpc_metadata *md = crpc_arena_alloc(arena, sizeof(*md));
+
+  if (md == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  *md = (crpc_metadata){.arena = arena};
+  *out = md;
+  return CRPC_OK;
+}
+
 CRPC_API void crpc_metadata_clear(crpc_metadata *md) {
   size_t i;
 
   for (i = 0; i < md->count; i++)
-    crpc_mem_free(md->entries[i]);
+    md_free(md, md->entries[i]);
   md->count = 0;
 }
 
@@ -43,8 +67,8 @@ CRPC_API void crpc_metadata_free(crpc_metadata *md) {
   if (md == NULL)
     return;
   crpc_metadata_clear(md);
-  crpc_mem_free(md->entries);
-  crpc_mem_free(md);
+  md_free(md, md->entries);
+  md_free(md, md);
 }
 
 CRPC_API size_t crpc_metadata_count(const crpc_metadata *md) {
@@ -90,9 +114,15 @@ static struct entry *new_entry(crpc_metadata *md, const char *key,
 
   if (md->count == md->cap) {
     size_t cap = md->cap ? md->cap * 2 : 8;
-    struct entry **entries =
-        crpc_mem_realloc(md->entries, cap * sizeof(*entries));
+    struct entry **entries;
 
+    if (md->arena == NULL) {
+      entries = crpc_mem_realloc(md->entries, cap * sizeof(*entries));
+    } else {
+      entries = crpc_arena_alloc(md->arena, cap * sizeof(*entries));
+      if (entries != NULL && md->count > 0)
+        memcpy(entries, md->entries, md->count * sizeof(*entries));
+    }
     if (entries == NULL)
       return NULL;
     md->entries = entries;
@@ -100,7 +130,7 @@ static struct entry *new_entry(crpc_metadata *md, const char *key,
   }
   if (value_room > SIZE_MAX - sizeof(*e) - key_len - 2)
     return NULL;
-  e = crpc_mem_malloc(sizeof(*e) + key_len + 1 + value_room + 1);
+  e = md_alloc(md, sizeof(*e) + key_len + 1 + value_room + 1);
   if (e == NULL)
     return NULL;
   e->key = (char *)(e + 1);
@@ -166,7 +196,7 @@ crpc_code crpc_metadata_add_wire(crpc_metadata *md, const char *key,
     return CRPC_RESOURCE_EXHAUSTED;
   if (!crpc_base64_decode(value, value_len, (uint8_t *)e->value,
                           &decoded_len)) {
-    crpc_mem_free(e);
+    md_free(md, e);
     return CRPC_INTERNAL;
   }
   e->value[decoded_len] = '\0';
@@ -190,16 +220,21 @@ bool crpc_metadata_key_is_valid(const char *key, size_t len) {
   return true;
 }
 
-static bool key_equals(const char *key, size_t len, const char *name) {
-  return strlen(name) == len && memcmp(key, name, len) == 0;
-}
-
 bool crpc_metadata_key_is_reserved(const char *key, size_t len) {
-  static const char *const owned[] = {
-      "content-type", "te",         "user-agent",       "host",
-      "connection",   "keep-alive", "proxy-connection", "transfer-encoding",
-      "upgrade",
+  /* Lengths computed once: this runs for every header of every call. */
+#define OWNED(s)                                                               \
+  { s, sizeof(s) - 1 }
+  static const struct {
+    const char *name;
+    size_t len;
+  } owned[] = {
+      OWNED("content-type"),     OWNED("te"),
+      OWNED("user-agent"),       OWNED("host"),
+      OWNED("connection"),       OWNED("keep-alive"),
+      OWNED("proxy-connection"), OWNED("transfer-encoding"),
+      OWNED("upgrade"),
   };
+#undef OWNED
   size_t i;
 
   if (len > 0 && key[0] == ':')
@@ -208,7 +243,7 @@ bool crpc_metadata_key_is_reserved(const char *key, size_t len) {
   if (len >= 5 && memcmp(key, "grpc-", 5) == 0)
     return true;
   for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
-    if (key_equals(key, len, owned[i]))
+    if (owned[i].len == len && memcmp(key, owned[i].name, len) == 0)
       return true;
   return false;
 }

@@ -8,7 +8,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/arena.h"
 #include "crpc/metadata.h"
+
+/*
+ * Like crpc_metadata_new, but the list, its entries and their strings all
+ * come from |arena| and live as long as it: crpc_metadata_free and
+ * crpc_metadata_clear free nothing. For metadata that lives as long as a
+ * call, such as a request's. Not thread-safe, like the arena.
+ */
+crpc_code crpc_metadata_new_in_arena(crpc_metadata **out, crpc_arena *arena);
 
 /* A non-empty key of [0-9a-z_.-] (PROTOCOL-HTTP2.md: Header-Name). */
 bool crpc_metadata_key_is_valid(const char *key, size_t len);

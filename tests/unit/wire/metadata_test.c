@@ -113,6 +113,10 @@ Test(metadata, knows_reserved_keys) {
   cr_assert_not(crpc_metadata_key_is_reserved(KEY("grpc")));
   cr_assert_not(crpc_metadata_key_is_reserved(KEY("tee")));
   cr_assert_not(crpc_metadata_key_is_reserved(KEY("x-grpc-thing")));
+  cr_assert(crpc_metadata_key_is_reserved(KEY("upgrade")));
+  cr_assert(crpc_metadata_key_is_reserved(KEY("proxy-connection")));
+  cr_assert_not(crpc_metadata_key_is_reserved(KEY("hostx")));
+  cr_assert_not(crpc_metadata_key_is_reserved(KEY("upgrad")));
   /* Only the first 2 bytes are the key: "te". */
   cr_assert(crpc_metadata_key_is_reserved("tex", 2));
 }
@@ -243,4 +247,63 @@ Test(metadata, leaves_the_list_unchanged_when_an_add_fails) {
   cr_assert_eq(crpc_metadata_count(md), 1);
   cr_assert_str_eq(crpc_metadata_get(md, "a", NULL), "1");
   crpc_metadata_free(md);
+}
+
+Test(metadata, lives_in_an_arena_without_touching_the_heap) {
+  _Alignas(16) uint8_t block[4096];
+  crpc_arena arena;
+  crpc_metadata *md;
+  const char *first;
+  size_t len;
+  char key[16];
+
+  crpc_arena_init(&arena, block, sizeof(block));
+  /* Every allocation must come from the arena's block. */
+  crpc_mem_fail_after(0);
+  cr_assert_eq(crpc_metadata_new_in_arena(&md, &arena), CRPC_OK);
+  cr_assert_eq(crpc_metadata_add_wire(md, KEY("x-0"), KEY("v0")), CRPC_OK);
+  first = crpc_metadata_get(md, "x-0", NULL);
+  for (int i = 1; i < 20; i++) { /* past the first array of 8 */
+    snprintf(key, sizeof(key), "x-%d", i);
+    cr_assert_eq(crpc_metadata_add_wire(md, KEY(key), KEY("v")), CRPC_OK);
+  }
+  cr_assert_eq(crpc_metadata_add_wire(md, KEY("x-bin"), KEY("Zm9vYmFy")),
+               CRPC_OK);
+  cr_assert_eq(crpc_metadata_add_wire(md, KEY("y-bin"), KEY("!!")),
+               CRPC_INTERNAL);
+  cr_assert_eq(crpc_metadata_add(md, "z", "last", 4), CRPC_OK);
+  crpc_mem_fail_after(-1);
+
+  cr_assert_eq(crpc_metadata_count(md), 22);
+  cr_assert_eq(crpc_metadata_get(md, "x-0", NULL), first);
+  cr_assert_str_eq(first, "v0");
+  cr_assert_str_eq(crpc_metadata_get(md, "x-19", NULL), "v");
+  cr_assert_str_eq(crpc_metadata_get(md, "x-bin", &len), "foobar");
+  cr_assert_eq(len, 6);
+  cr_assert_null(crpc_metadata_get(md, "y-bin", NULL));
+  /* Frees nothing (the sanitizers would catch a free of arena memory). */
+  crpc_metadata_clear(md);
+  cr_assert_eq(crpc_metadata_count(md), 0);
+  crpc_metadata_free(md);
+  crpc_arena_free(&arena);
+}
+
+Test(metadata, spills_into_the_arena_heap_chunks) {
+  _Alignas(16) uint8_t block[64];
+  crpc_arena arena;
+  crpc_metadata *md;
+  char key[16], value[64];
+
+  crpc_arena_init(&arena, block, sizeof(block));
+  cr_assert_eq(crpc_metadata_new_in_arena(&md, &arena), CRPC_OK);
+  for (int i = 0; i < 100; i++) {
+    snprintf(key, sizeof(key), "k%d", i);
+    snprintf(value, sizeof(value), "value number %d", i);
+    cr_assert_eq(crpc_metadata_add_wire(md, KEY(key), KEY(value)), CRPC_OK);
+  }
+  cr_assert_eq(crpc_metadata_count(md), 100);
+  cr_assert_str_eq(crpc_metadata_get(md, "k0", NULL), "value number 0");
+  cr_assert_str_eq(crpc_metadata_get(md, "k99", NULL), "value number 99");
+  crpc_metadata_free(md);
+  crpc_arena_free(&arena); /* leaks, if any, show under the sanitizers */
 }
