@@ -117,13 +117,16 @@ static crpc_code parse_retry(json_object *obj, crpc_retry_policy *p,
   return parse_codes(v, &p->retryable_codes, why);
 }
 
-static char *dup_string(json_object *obj, const char *field) {
+/* A copy of a non-empty string |field| into *out, else NULL there. */
+static crpc_code dup_string(json_object *obj, const char *field, char **out) {
   json_object *v;
+  *out = NULL;
   if (!json_object_object_get_ex(obj, field, &v) ||
-      !json_object_is_type(v, json_type_string))
-    return NULL;
-  const char *s = json_object_get_string(v);
-  return *s != '\0' ? crpc_mem_strdup(s) : NULL;
+      !json_object_is_type(v, json_type_string) ||
+      *json_object_get_string(v) == '\0')
+    return CRPC_OK;
+  *out = crpc_mem_strdup(json_object_get_string(v));
+  return *out != NULL ? CRPC_OK : CRPC_RESOURCE_EXHAUSTED;
 }
 
 static crpc_code parse_method_config(json_object *mc, crpc_service_config *c,
@@ -158,14 +161,17 @@ static crpc_code parse_method_config(json_object *mc, crpc_service_config *c,
     if (!json_object_is_type(name, json_type_object))
       return FAIL("methodConfig: each name must be an object");
     crpc_method_config m = base;
-    m.service = dup_string(name, "service");
-    m.method = dup_string(name, "method");
-    if (m.method != NULL && m.service == NULL) {
+    /* Out of memory must not turn a named config into the default. */
+    bool copied = dup_string(name, "service", &m.service) == CRPC_OK &&
+                  dup_string(name, "method", &m.method) == CRPC_OK;
+    if (copied && m.method != NULL && m.service == NULL) {
       crpc_mem_free(m.method);
       return FAIL("methodConfig: a name with a method needs its service");
     }
-    crpc_method_config *grown = crpc_mem_realloc(
-        c->methods, (c->method_count + 1) * sizeof(*grown));
+    crpc_method_config *grown =
+        copied ? crpc_mem_realloc(c->methods,
+                                  (c->method_count + 1) * sizeof(*grown))
+               : NULL;
     if (grown == NULL) {
       crpc_mem_free(m.service);
       crpc_mem_free(m.method);
@@ -193,8 +199,11 @@ static crpc_code parse_throttling(json_object *t, crpc_service_config *c,
         json_object_is_type(v, json_type_double)) ||
       !(json_object_get_double(v) > 0))
     return FAIL("retryThrottling: tokenRatio must be above 0");
-  /* gRFC A6: tokenRatio keeps three decimal places. */
+  /* gRFC A6: tokenRatio keeps three decimal places; one that rounds to 0
+   * would never refill the tokens, so grpc-core rejects it too. */
   c->token_ratio = floor(json_object_get_double(v) * 1000) / 1000;
+  if (!(c->token_ratio > 0))
+    return FAIL("retryThrottling: tokenRatio must be at least 0.001");
   c->has_throttling = true;
   return CRPC_OK;
 }
@@ -219,6 +228,9 @@ static crpc_code parse_lb(json_object *root, crpc_service_config *c,
                 "(pick_first, round_robin)");
   }
   if (json_object_object_get_ex(root, "loadBalancingPolicy", &v)) {
+    /* A JSON null is a NULL object here, whose string is NULL. */
+    if (!json_object_is_type(v, json_type_string))
+      return FAIL("loadBalancingPolicy must be a string");
     const char *name = json_object_get_string(v);
     if (strcasecmp(name, "round_robin") == 0)
       c->is_round_robin = true;

@@ -19,7 +19,7 @@ fi
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD:-/tmp/crpc-fuzz-build}
 cc=${FUZZ_CC:-$(command -v clang-14 || command -v clang)}
-targets=${*:-deframer metadata timeout target server_conn client_conn plugin}
+targets=${*:-deframer metadata timeout target service_config server_conn client_conn plugin}
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 
 mkdir -p "$build"

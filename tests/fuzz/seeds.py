@@ -3,7 +3,7 @@
 
     python3 tests/fuzz/seeds.py
 
-deframer, metadata, timeout and target seeds are spelled out below; plugin
+deframer, metadata, timeout, target and service_config seeds are spelled out below; plugin
 seeds are real CodeGeneratorRequests, dumped by running protoc with a
 plugin that saves its stdin. The connection targets' seeds are recorded
 conversations (capture.py). Rerun only to refresh the committed files.
@@ -88,6 +88,40 @@ for name, data in {
     "long_unix": "unix:/" + "a" * 200,
 }.items():
     save("target", name, data)
+
+# service_config: crpc_channel_opts_set_service_config's JSON (gRFC A6).
+RETRY = ('"retryPolicy":{"maxAttempts":4,"initialBackoff":"0.1s",'
+         '"maxBackoff":"1s","backoffMultiplier":2,'
+         '"retryableStatusCodes":["UNAVAILABLE",14,"ABORTED"]}')
+for name, data in {
+    "full": '{"methodConfig":[{"name":[{"service":"a.B","method":"C"},'
+            '{"service":"a.D"},{}],"timeout":"1.5s","waitForReady":true,'
+            + RETRY + '}],"retryThrottling":{"maxTokens":10,'
+            '"tokenRatio":0.1234},"loadBalancingConfig":[{"round_robin":{}}]}',
+    "empty": "{}", "not_object": "[1,2]", "not_json": "{\"methodConfig\":[",
+    "lb_policy": '{"loadBalancingPolicy":"ROUND_ROBIN"}',
+    "lb_config_unknown_first": '{"loadBalancingConfig":[{"grpclb":{}},'
+                               '{"pick_first":{}}]}',
+    "lb_config_none": '{"loadBalancingConfig":[{"weird":{}}]}',
+    "lb_policy_null": '{"loadBalancingPolicy":null}',
+    "lb_policy_number": '{"loadBalancingPolicy":7}',
+    "durations": '{"methodConfig":[{"name":[{"service":"s"}],'
+                 '"timeout":"0.000000001s"},{"name":[{"service":"t"}],'
+                 '"timeout":"315576000000.999999999s"}]}',
+    "bad_duration": '{"methodConfig":[{"name":[{}],"timeout":"-1s"}]}',
+    "method_without_service": '{"methodConfig":[{"name":[{"method":"M"}]}]}',
+    "max_attempts_one": '{"methodConfig":[{"name":[{}],' +
+                        RETRY.replace('"maxAttempts":4', '"maxAttempts":1') +
+                        '}]}',
+    "bad_code": '{"methodConfig":[{"name":[{}],' +
+                RETRY.replace('14', '"OK"') + '}]}',
+    "throttling_tiny_ratio": '{"retryThrottling":{"maxTokens":1,'
+                             '"tokenRatio":0.0001}}',
+    "throttling_null": '{"retryThrottling":{"maxTokens":null,'
+                       '"tokenRatio":null}}',
+    "names_null": '{"methodConfig":[{"name":[null]},null]}',
+}.items():
+    save("service_config", name, data)
 
 # plugin: what protoc really sends.
 with tempfile.TemporaryDirectory() as tmp:

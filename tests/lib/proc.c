@@ -72,6 +72,16 @@ int test_proc_stop(test_proc *p, int sig) {
   return status;
 }
 
+bool test_proc_start_test_server(test_proc *p, const char *listen) {
+  char path[512], flag[128];
+  snprintf(path, sizeof(path), "%s/tests/integration/test_server",
+           test_builddir());
+  snprintf(flag, sizeof(flag), "--listen=%s",
+           listen != NULL ? listen : "127.0.0.1:0");
+  char *argv[] = {path, flag, NULL};
+  return test_proc_start(p, argv);
+}
+
 const char *test_builddir(void) {
   const char *dir = getenv("top_builddir");
   return dir != NULL ? dir : ".";

@@ -22,6 +22,12 @@ bool test_proc_start(test_proc *p, char *const argv[]);
 /* Sends |sig| and waits for the child; returns its wait status. */
 int test_proc_stop(test_proc *p, int sig);
 
+/*
+ * test_proc_start() of the build's tests/integration/test_server listening
+ * on |listen| (HOST:PORT, PORT 0 for any; NULL for 127.0.0.1:0).
+ */
+bool test_proc_start_test_server(test_proc *p, const char *listen);
+
 /* The build directory (top_builddir from make check, else "."). */
 const char *test_builddir(void);
 

@@ -113,8 +113,13 @@ Test(service_config, rejects_what_grpc_rejects) {
   parse_bad("{\"retryThrottling\":{\"maxTokens\":0,\"tokenRatio\":1}}",
             "maxTokens");
   parse_bad("{\"retryThrottling\":{\"maxTokens\":5}}", "tokenRatio");
+  /* Rounds to 0 at gRFC A6's three decimals: tokens would never refill. */
+  parse_bad("{\"retryThrottling\":{\"maxTokens\":5,\"tokenRatio\":0.0004}}",
+            "tokenRatio");
   parse_bad("{\"loadBalancingConfig\":[{\"grpclb\":{}}]}",
             "no supported policy");
+  /* A fuzzer finding: null read as a NULL string crashed strcasecmp. */
+  parse_bad("{\"loadBalancingPolicy\":null}", "must be a string");
 }
 
 Test(service_config, parses_protobuf_json_durations) {
