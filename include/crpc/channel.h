@@ -8,6 +8,8 @@
 #ifndef CRPC_CHANNEL_H
 #define CRPC_CHANNEL_H
 
+#include <stdbool.h>
+
 #include "common.h"
 
 #ifdef __cplusplus
@@ -65,6 +67,49 @@ CRPC_API void crpc_channel_opts_set_min_resolution_interval_ms(
 CRPC_API void crpc_channel_opts_set_connect_backoff(crpc_channel_opts *opts,
                                                     int64_t initial_ms,
                                                     int64_t max_ms);
+
+/*
+ * Outlier ejection, for round_robin (beyond gRPC, which has it only with
+ * xDS). An address whose last |consecutive_failures| (default 5; 0: never
+ * eject) calls failed with UNAVAILABLE gets no calls for |base_ms|
+ * (default 30000), then is tried again; each time it is ejected again
+ * before a call succeeds there, the time doubles, up to |max_ms| (default
+ * 300000). At most |max_percent| (default 50) of the addresses, but always
+ * at least one, are ejected at a time, and never the last one left.
+ */
+CRPC_API void crpc_channel_opts_set_outlier_ejection(crpc_channel_opts *opts,
+                                                     int consecutive_failures,
+                                                     int64_t base_ms,
+                                                     int64_t max_ms,
+                                                     int max_percent);
+
+/*
+ * A connection attempt (TCP connect and TLS handshake) may take its
+ * backoff period, but at least |ms| (default 20000, as
+ * connection-backoff.md's MIN_CONNECT_TIMEOUT); a slower one fails and
+ * the address goes into backoff.
+ */
+CRPC_API void
+crpc_channel_opts_set_min_connect_timeout_ms(crpc_channel_opts *opts,
+                                             int64_t ms);
+
+/*
+ * Client keepalive (gRFC A8). After |time_ms| with nothing received on a
+ * connection, the channel sends an HTTP/2 PING; if no ACK comes within
+ * |timeout_ms| (default 20000) the connection is closed, its calls fail
+ * with UNAVAILABLE and the channel reconnects. Pings are sent only while
+ * calls are open, unless |permit_without_calls| (default false).
+ * |time_ms| defaults to CRPC_DURATION_INFINITE: no pings.
+ *
+ * Servers limit how often they accept pings (gRPC's default: one per 5
+ * minutes); when one answers GOAWAY ENHANCE_YOUR_CALM "too_many_pings",
+ * the channel doubles its keepalive time for later connections, as gRPC
+ * does.
+ */
+CRPC_API void crpc_channel_opts_set_keepalive(crpc_channel_opts *opts,
+                                              int64_t time_ms,
+                                              int64_t timeout_ms,
+                                              bool permit_without_calls);
 
 /*
  * Sets the channel's service config, gRPC's JSON (grpc doc/

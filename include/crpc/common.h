@@ -77,6 +77,8 @@ CRPC_API crpc_code crpc_status_set(crpc_status *status, crpc_code code,
 
 /* A deadline that never expires. */
 #define CRPC_DEADLINE_NONE INT64_MAX
+/* A duration option that never runs out: the feature is off. */
+#define CRPC_DURATION_INFINITE INT64_MAX
 
 /*
  * Milliseconds on the monotonic clock that every crpc deadline uses. A

@@ -45,9 +45,94 @@ CRPC_API void crpc_server_opts_set_handler_threads(crpc_server_opts *opts,
 CRPC_API void crpc_server_opts_set_max_recv_len(crpc_server_opts *opts,
                                                 size_t len);
 
-/* SETTINGS_MAX_CONCURRENT_STREAMS advertised per connection (default 1000). */
+/*
+ * SETTINGS_MAX_CONCURRENT_STREAMS advertised per connection (default 1000).
+ * Streams a client opens past it are reset with REFUSED_STREAM, which
+ * clients may retry.
+ */
 CRPC_API void crpc_server_opts_set_max_concurrent_streams(
     crpc_server_opts *opts, uint32_t count);
+
+/*
+ * Overload limits (doc/hardening.md). Most connections open at once
+ * (default 0: no limit but the process's file descriptors): a connection
+ * accepted past it is closed at once, before TLS or HTTP/2, so its client
+ * sees UNAVAILABLE and may try another server; open connections are not
+ * touched.
+ */
+CRPC_API void crpc_server_opts_set_max_connections(crpc_server_opts *opts,
+                                                   size_t count);
+
+/*
+ * Most calls in flight on the whole server (default 0: no limit), counted
+ * from their request headers until their stream closes. A call past it is
+ * answered at once with RESOURCE_EXHAUSTED (Trailers-Only), its request
+ * unread and no handler run, so the calls already accepted keep their
+ * latency instead of queueing behind it.
+ */
+CRPC_API void crpc_server_opts_set_max_calls(crpc_server_opts *opts,
+                                             size_t count);
+
+/*
+ * A client must send the HTTP/2 preface and its first frame within |ms|
+ * (default 20000) of its connection opening (after TLS), else the
+ * connection is closed: a slow or silent client holds no connection long.
+ */
+CRPC_API void crpc_server_opts_set_preface_timeout(crpc_server_opts *opts,
+                                                   int64_t ms);
+
+/*
+ * Largest request header block accepted, counted as HPACK does (name +
+ * value + 32 bytes per field; default 16 KiB, as gRPC C-core), and
+ * advertised as SETTINGS_MAX_HEADER_LIST_SIZE. A bigger one resets its
+ * stream with INTERNAL_ERROR before any of it is stored.
+ */
+CRPC_API void crpc_server_opts_set_max_header_list_len(crpc_server_opts *opts,
+                                                       uint32_t len);
+
+/*
+ * Server keepalive (gRFC A8): after |time_ms| (default 2 hours) with
+ * nothing received on a connection, the server sends a PING; without an
+ * ACK within |timeout_ms| (default 20000) it closes the connection, which
+ * cancels its calls. Finds clients that vanished without a FIN.
+ * CRPC_DURATION_INFINITE turns the pings off.
+ */
+CRPC_API void crpc_server_opts_set_keepalive(crpc_server_opts *opts,
+                                             int64_t time_ms,
+                                             int64_t timeout_ms);
+
+/*
+ * How often clients may ping (gRFC A8 enforcement): a PING sooner than
+ * |min_interval_ms| (default 300000) after the previous one, with no
+ * HEADERS or DATA sent in between, is a strike; on a connection without
+ * calls the interval is 2 hours unless |permit_without_calls| (default
+ * false). More than |max_strikes| (default 2; 0: no limit) strikes end
+ * the connection with GOAWAY ENHANCE_YOUR_CALM "too_many_pings".
+ * |min_interval_ms| 0 accepts any ping.
+ */
+CRPC_API void crpc_server_opts_set_ping_policy(crpc_server_opts *opts,
+                                               int64_t min_interval_ms,
+                                               bool permit_without_calls,
+                                               int max_strikes);
+
+/*
+ * A connection without calls for |ms| is closed with a graceful GOAWAY
+ * (gRPC's MAX_CONNECTION_IDLE). Default CRPC_DURATION_INFINITE.
+ */
+CRPC_API void crpc_server_opts_set_max_connection_idle(crpc_server_opts *opts,
+                                                       int64_t ms);
+
+/*
+ * A connection older than |age_ms| (+-10% jitter) gets a graceful GOAWAY
+ * (gRPC's MAX_CONNECTION_AGE), so clients reconnect and see new servers
+ * behind a balancer; its calls then have |grace_ms| to finish before it
+ * closes (MAX_CONNECTION_AGE_GRACE). The GOAWAY is sent in two steps
+ * (grpc doc/PROTOCOL-HTTP2.md), so no call racing it is refused. Both
+ * default to CRPC_DURATION_INFINITE.
+ */
+CRPC_API void crpc_server_opts_set_max_connection_age(crpc_server_opts *opts,
+                                                      int64_t age_ms,
+                                                      int64_t grace_ms);
 
 /* Creates a stopped server. |opts| may be NULL and is copied. */
 CRPC_API crpc_code crpc_server_new(crpc_server **out,

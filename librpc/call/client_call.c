@@ -18,6 +18,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +59,7 @@ struct crpc_call {
 
   /* Loop thread only. */
   crpc_h2_stream stream;
+  crpc_h2_conn *attempt_conn; /* the attempt's, for outlier ejection */
   crpc_deframer deframer;
   crpc_timer timer;
   bool is_started;
@@ -303,6 +305,13 @@ static void status_at_close(crpc_call *call, uint32_t error, const char *why,
                       call->messages_received);
   } else if (error == CRPC_H2_CONN_LOST || error == CRPC_H2_CONN_NEVER_OPEN) {
     crpc_status_set(st, CRPC_UNAVAILABLE, "%s", why);
+  } else if (error == 0x8 /* CANCEL */ &&
+             call->deadline != CRPC_DEADLINE_NONE &&
+             crpc_now_ms() >= call->deadline) {
+    /* The server's copy of our deadline (grpc-timeout) fired and its reset
+     * overtook our own timer: the call ran out of time, as gRPC reports. */
+    crpc_status_set(st, CRPC_DEADLINE_EXCEEDED,
+                    "deadline exceeded (the server reset the stream)");
   } else if (error != 0) {
     crpc_status_set(st, crpc_status_from_h2_error(error),
                     "stream reset by the server with HTTP/2 error %u", error);
@@ -321,6 +330,7 @@ static void on_close(void *owner, uint32_t error, const char *why) {
   crpc_call *call = owner;
   crpc_status st;
   status_at_close(call, error, why, &st);
+  crpc_channel_report(call->channel, call->attempt_conn, st.code);
   if (retry_later(call, error, &st))
     return; /* the loop's reference stays with the next attempt */
   finish(call, &st);
@@ -397,6 +407,7 @@ static void start_attempt(crpc_call *call) {
     goto done;
   }
   call->is_started = true;
+  call->attempt_conn = conn;
   return; /* the loop's reference now belongs to the stream */
 
 done:
@@ -568,7 +579,9 @@ static crpc_code call_new(crpc_channel *channel, const crpc_method_desc *method,
   if (channel == NULL || method == NULL)
     return crpc_status_set(status, CRPC_INVALID_ARGUMENT,
                            "channel and method are required");
-  crpc_call *call = crpc_mem_calloc(1, sizeof(*call));
+  /* The arena block at the end needs no zeroing. */
+  crpc_call *call =
+      crpc_mem_malloc_zeroed(sizeof(*call), offsetof(crpc_call, arena_block));
   if (call == NULL)
     return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
   atomic_init(&call->refs, 2); /* the application's and the loop's */

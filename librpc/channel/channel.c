@@ -28,6 +28,11 @@ struct crpc_channel_opts {
   int64_t min_resolution_interval_ms;
   int64_t backoff_initial_ms;
   int64_t backoff_max_ms;
+  int64_t min_connect_timeout_ms;
+  crpc_ejection_policy ejection;
+  int64_t keepalive_time_ms;
+  int64_t keepalive_timeout_ms;
+  bool keepalive_without_calls;
   char *service_config; /* JSON, checked when set */
   crpc_channel_credentials *creds; /* a reference; NULL: insecure */
 };
@@ -59,6 +64,13 @@ CRPC_API crpc_code crpc_channel_opts_new(crpc_channel_opts **out) {
   opts->min_resolution_interval_ms = 30000;
   opts->backoff_initial_ms = 1000;
   opts->backoff_max_ms = 120000;
+  opts->min_connect_timeout_ms = 20000;
+  opts->ejection = (crpc_ejection_policy){.consecutive_failures = 5,
+                                          .base_ms = 30000,
+                                          .max_ms = 300000,
+                                          .max_percent = 50};
+  opts->keepalive_time_ms = CRPC_DURATION_INFINITE;
+  opts->keepalive_timeout_ms = 20000;
   *out = opts;
   return CRPC_OK;
 }
@@ -133,12 +145,44 @@ CRPC_API void crpc_channel_opts_set_connect_backoff(crpc_channel_opts *opts,
   opts->backoff_max_ms = max_ms > initial_ms ? max_ms : opts->backoff_initial_ms;
 }
 
+CRPC_API void
+crpc_channel_opts_set_min_connect_timeout_ms(crpc_channel_opts *opts,
+                                             int64_t ms) {
+  opts->min_connect_timeout_ms = ms > 0 ? ms : 1;
+}
+
+CRPC_API void crpc_channel_opts_set_outlier_ejection(crpc_channel_opts *opts,
+                                                     int consecutive_failures,
+                                                     int64_t base_ms,
+                                                     int64_t max_ms,
+                                                     int max_percent) {
+  crpc_ejection_policy *e = &opts->ejection;
+  e->consecutive_failures = consecutive_failures > 0 ? consecutive_failures : 0;
+  e->base_ms = base_ms > 0 ? base_ms : 1;
+  e->max_ms = max_ms > e->base_ms ? max_ms : e->base_ms;
+  e->max_percent = max_percent < 0 ? 0 : max_percent > 100 ? 100 : max_percent;
+}
+
+CRPC_API void crpc_channel_opts_set_keepalive(crpc_channel_opts *opts,
+                                              int64_t time_ms,
+                                              int64_t timeout_ms,
+                                              bool permit_without_calls) {
+  opts->keepalive_time_ms = time_ms > 0 ? time_ms : 1;
+  opts->keepalive_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+  opts->keepalive_without_calls = permit_without_calls;
+}
+
 crpc_code crpc_channel_pick(crpc_channel *ch, crpc_h2_conn **conn,
                             crpc_pick_waiter *w, crpc_status *why) {
   return crpc_lb_pick(ch->lb, conn, w, why);
 }
 
 void crpc_channel_cancel_wait(crpc_pick_waiter *w) { crpc_lb_cancel_wait(w); }
+
+void crpc_channel_report(crpc_channel *ch, const crpc_h2_conn *conn,
+                         crpc_code code) {
+  crpc_lb_report(ch->lb, conn, code);
+}
 
 CRPC_API crpc_channel_state crpc_channel_get_state(crpc_channel *ch) {
   return crpc_lb_state(ch->lb);
@@ -167,8 +211,7 @@ CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
   ch->max_recv_len =
       opts != NULL && opts->max_recv_len ? opts->max_recv_len
                                          : DEFAULT_MAX_RECV_LEN;
-  ch->settings.stream_window = 1024 * 1024;
-  ch->settings.conn_window = 16 * 1024 * 1024;
+  crpc_h2_settings_init(&ch->settings);
   ch->creds = crpc_channel_credentials_ref(opts != NULL ? opts->creds : NULL);
   if (opts != NULL && opts->service_config != NULL &&
       crpc_service_config_parse(opts->service_config, &ch->config, &why) !=
@@ -184,6 +227,9 @@ CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
     crpc_mem_free(d);
     opts = &defaults;
   }
+  ch->settings.keepalive_time_ms = opts->keepalive_time_ms;
+  ch->settings.keepalive_timeout_ms = opts->keepalive_timeout_ms;
+  ch->settings.keepalive_without_calls = opts->keepalive_without_calls;
   crpc_lb_params params = {
       .loop = ch->loop,
       .target = &ch->target,
@@ -192,12 +238,14 @@ CRPC_API crpc_code crpc_channel_new(crpc_channel **out, const char *target,
       .settings = &ch->settings,
       .stream_ops = &crpc_client_call_h2_ops,
       /* The service config's choice wins over the option. */
-      .is_round_robin = ch->config != NULL ? ch->config->is_round_robin ||
-                                                 opts->is_round_robin
-                                           : opts->is_round_robin,
+      .is_round_robin = ch->config != NULL
+                            ? ch->config->is_round_robin || opts->is_round_robin
+                            : opts->is_round_robin,
       .min_resolution_interval_ms = opts->min_resolution_interval_ms,
       .backoff_initial_ms = opts->backoff_initial_ms,
       .backoff_max_ms = opts->backoff_max_ms,
+      .min_connect_timeout_ms = opts->min_connect_timeout_ms,
+      .ejection = opts->ejection,
   };
   if (crpc_lb_new(&ch->lb, &params) != CRPC_OK)
     goto fail;

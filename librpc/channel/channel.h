@@ -31,6 +31,13 @@ crpc_code crpc_channel_pick(crpc_channel *channel, crpc_h2_conn **conn,
                             crpc_pick_waiter *w, crpc_status *why);
 void crpc_channel_cancel_wait(crpc_pick_waiter *w);
 
+/*
+ * Loop thread: an attempt on |conn| (still open) ended with |code|, for
+ * outlier ejection (crpc_channel_opts_set_outlier_ejection).
+ */
+void crpc_channel_report(crpc_channel *channel, const crpc_h2_conn *conn,
+                         crpc_code code);
+
 /* The service config entry for |path|, or NULL. Any thread. */
 const crpc_method_config *crpc_channel_method_config(const crpc_channel *ch,
                                                      const char *path);

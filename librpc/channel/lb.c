@@ -18,11 +18,8 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "channel/backoff.h"
 #include "resolver/resolver.h"
-
-/* connection-backoff.md */
-#define BACKOFF_MULTIPLIER 1.6
-#define BACKOFF_JITTER 0.2
 /* Records with a TTL of 0 (or /etc/hosts) are kept this long. */
 #define DEFAULT_TTL_MS 30000
 
@@ -32,11 +29,17 @@ typedef struct subchannel {
   bool is_ready;
   bool is_present;     /* in the latest resolution */
   int64_t retry_at;    /* no new connection before (backoff) */
-  int64_t backoff_ms;  /* the next backoff */
+  crpc_backoff backoff;
+  /* Outlier ejection: UNAVAILABLE attempts in a row, ejections since the
+   * last success, and no calls before ejected_until. */
+  int failures;
+  int ejections;
+  int64_t ejected_until;
 } subchannel;
 
 struct crpc_lb {
   crpc_lb_params p;
+  crpc_h2_settings settings; /* keepalive time may grow (too_many_pings) */
   crpc_target target;
   subchannel *subs;
   size_t sub_count;
@@ -81,10 +84,13 @@ static void update_state(crpc_lb *lb) {
     }
     any_connecting |= lb->subs[i].conn != NULL;
   }
+  /* Without a connection (never made, or ended by the server's GOAWAY)
+   * the channel is idle until a call connects again. */
   if (any_connecting)
     set_state(lb, CRPC_CHANNEL_CONNECTING);
-  else if (lb->last_error.code != CRPC_OK || lb->resolved_at != 0)
-    set_state(lb, lb->last_error.code != CRPC_OK || lb->sub_count == 0
+  else
+    set_state(lb, lb->last_error.code != CRPC_OK ||
+                          (lb->resolved_at != 0 && lb->sub_count == 0)
                       ? CRPC_CHANNEL_TRANSIENT_FAILURE
                       : CRPC_CHANNEL_IDLE);
 }
@@ -111,7 +117,9 @@ static void on_ready(void *owner, crpc_h2_conn *conn) {
   subchannel *s = sub_of(lb, conn);
   if (s != NULL) {
     s->is_ready = true;
-    s->backoff_ms = lb->p.backoff_initial_ms;
+    crpc_backoff_reset(&s->backoff);
+    lb->last_error.code = CRPC_OK; /* the failure is over */
+    lb->last_error.message[0] = '\0';
   }
   update_state(lb);
 }
@@ -126,20 +134,21 @@ static void on_goaway(void *owner, crpc_h2_conn *conn) {
   update_state(lb);
 }
 
-static int64_t jittered(int64_t ms) {
-  /* +-20%, from the low bits of the clock: jitter needs no more. */
-  int64_t spread = (int64_t)((double)ms * BACKOFF_JITTER);
-  if (spread == 0)
-    return ms;
-  return ms - spread + (int64_t)(crpc_clock_now_ns() % (2 * spread + 1));
+/* gRFC A8: the server finds our pings too frequent; later connections
+ * ping half as often. */
+static void on_too_many_pings(void *owner, crpc_h2_conn *conn) {
+  crpc_lb *lb = owner;
+  int64_t *t = &lb->settings.keepalive_time_ms;
+  *t = *t > CRPC_H2_NEVER / 2 ? CRPC_H2_NEVER : *t * 2;
+  crpc_log(CRPC_LOG_WARN,
+           "%s: server sent too_many_pings; keepalive time now %lld ms",
+           crpc_h2_conn_peer(conn), (long long)*t);
 }
 
 /* A connection attempt failed: no new one to this address for a while,
  * and the name is looked up again (connection-backoff.md, naming.md). */
 static void back_off(crpc_lb *lb, subchannel *s, const char *why) {
-  s->retry_at = crpc_now_ms() + jittered(s->backoff_ms);
-  int64_t next = (int64_t)((double)s->backoff_ms * BACKOFF_MULTIPLIER);
-  s->backoff_ms = next < lb->p.backoff_max_ms ? next : lb->p.backoff_max_ms;
+  s->retry_at = crpc_backoff_retry_at(&s->backoff);
   lb->wants_resolution = true;
   crpc_status_set(&lb->last_error, CRPC_UNAVAILABLE, "%s", why);
 }
@@ -166,6 +175,7 @@ static void on_closed(void *owner, crpc_h2_conn *conn, const char *why) {
 static const crpc_h2_conn_ops conn_ops = {
     .on_ready = on_ready,
     .on_goaway = on_goaway,
+    .on_too_many_pings = on_too_many_pings,
     .on_closed = on_closed,
 };
 
@@ -179,15 +189,22 @@ static crpc_code connect_sub(crpc_lb *lb, subchannel *s, crpc_status *why) {
     lb->conn_cap = cap;
   }
   crpc_stream *stream; /* the socket, or TLS over it */
+  int64_t now = crpc_now_ms();
+  int64_t deadline = crpc_backoff_begin(&s->backoff, now);
   crpc_code code = crpc_credentials_connect(lb->p.creds, &s->addr,
                                             lb->p.authority, &stream, why);
   if (code != CRPC_OK) {
     back_off(lb, s, why->message);
     return code;
   }
+  /* connection-backoff.md: TCP and TLS together get until the deadline,
+   * or the TLS handshake timeout if that is shorter. */
+  if (stream->handshake_timeout_ms == 0 ||
+      deadline - now < stream->handshake_timeout_ms)
+    stream->handshake_timeout_ms = deadline - now;
   crpc_h2_conn *conn;
   code = crpc_h2_conn_connect(&conn, lb->p.loop, stream, &s->addr,
-                              lb->p.settings, lb->p.stream_ops, &conn_ops, lb);
+                              &lb->settings, lb->p.stream_ops, &conn_ops, lb);
   if (code != CRPC_OK) {
     crpc_stream_free(stream);
     return crpc_status_set(why, code, "out of memory");
@@ -223,7 +240,9 @@ static void set_addresses(crpc_lb *lb, const crpc_addr *addrs, size_t count) {
       subs[i] = *old;
     } else {
       subs[i].addr = addrs[i];
-      subs[i].backoff_ms = lb->p.backoff_initial_ms;
+      crpc_backoff_init(&subs[i].backoff, lb->p.backoff_initial_ms,
+                        lb->p.backoff_max_ms, lb->p.min_connect_timeout_ms,
+                        NULL, NULL);
     }
   }
   for (size_t i = 0; i < lb->sub_count; i++)
@@ -304,6 +323,52 @@ static void maybe_resolve(crpc_lb *lb) {
                         on_resolved, lb);
 }
 
+/* Outlier ejection. */
+
+static bool is_ejected(const subchannel *s, int64_t now) {
+  return now < s->ejected_until;
+}
+
+/* Ejecting one more keeps within max_percent (at least one allowed) and
+ * leaves an address in rotation. */
+static bool may_eject(const crpc_lb *lb, int64_t now) {
+  size_t ejected = 0;
+  for (size_t i = 0; i < lb->sub_count; i++)
+    ejected += is_ejected(&lb->subs[i], now);
+  size_t allowed = lb->sub_count * (size_t)lb->p.ejection.max_percent / 100;
+  return ejected < (allowed > 0 ? allowed : 1) && ejected + 1 < lb->sub_count;
+}
+
+void crpc_lb_report(crpc_lb *lb, const crpc_h2_conn *conn, crpc_code code) {
+  const crpc_ejection_policy *e = &lb->p.ejection;
+  subchannel *s = conn != NULL ? sub_of(lb, conn) : NULL;
+  if (s == NULL || !lb->p.is_round_robin || e->consecutive_failures == 0 ||
+      code == CRPC_CANCELLED || code == CRPC_DEADLINE_EXCEEDED)
+    return; /* the call's own end says nothing of the address */
+  if (code != CRPC_UNAVAILABLE) {
+    s->failures = 0;
+    s->ejections = 0;
+    return;
+  }
+  int64_t now = crpc_now_ms();
+  if (++s->failures < e->consecutive_failures || is_ejected(s, now) ||
+      !may_eject(lb, now))
+    return;
+  /* base, doubling per ejection without a success in between, capped. */
+  int64_t ms = e->base_ms;
+  for (int i = 0; i < s->ejections && ms < e->max_ms; i++)
+    ms *= 2;
+  ms = ms < e->max_ms ? ms : e->max_ms;
+  s->ejections++;
+  s->failures = 0;
+  s->ejected_until = now + ms;
+  char addr[CRPC_ADDR_TEXT_MAX];
+  crpc_addr_format(&s->addr, addr);
+  crpc_log(CRPC_LOG_WARN,
+           "%s: %d calls in a row UNAVAILABLE, ejected for %lld ms", addr,
+           e->consecutive_failures, (long long)ms);
+}
+
 /* Picking. */
 
 crpc_code crpc_lb_pick(crpc_lb *lb, crpc_h2_conn **out, crpc_pick_waiter *w,
@@ -326,11 +391,16 @@ crpc_code crpc_lb_pick(crpc_lb *lb, crpc_h2_conn **out, crpc_pick_waiter *w,
   int64_t now = crpc_now_ms();
   size_t n = lb->sub_count;
   size_t start = lb->p.is_round_robin ? lb->rr_next : 0;
-  subchannel *connecting = NULL;
+  subchannel *connecting = NULL, *ejected = NULL;
   for (size_t i = 0; i < n; i++) {
     subchannel *s = &lb->subs[(start + i) % n];
     if (s->conn == NULL || crpc_h2_conn_is_draining(s->conn))
       continue;
+    if (s->is_ready && is_ejected(s, now)) {
+      if (ejected == NULL)
+        ejected = s; /* only if nothing else will do */
+      continue;
+    }
     if (s->is_ready) {
       if (lb->p.is_round_robin)
         lb->rr_next = (start + i + 1) % n;
@@ -340,6 +410,8 @@ crpc_code crpc_lb_pick(crpc_lb *lb, crpc_h2_conn **out, crpc_pick_waiter *w,
     if (connecting == NULL)
       connecting = s;
   }
+  if (connecting == NULL)
+    connecting = ejected;
   if (connecting != NULL) {
     /* nghttp2 holds the stream until the connection is up. */
     *out = connecting->conn;
@@ -385,6 +457,8 @@ crpc_code crpc_lb_new(crpc_lb **out, const crpc_lb_params *params) {
   if (lb == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
   lb->p = *params;
+  lb->settings = *params->settings;
+  lb->p.settings = &lb->settings;
   lb->target = *params->target;
   lb->p.target = &lb->target;
   crpc_list_init(&lb->waiters);

@@ -16,17 +16,27 @@
 
 typedef struct crpc_lb crpc_lb;
 
+/* Outlier ejection knobs (crpc_channel_opts_set_outlier_ejection). */
+typedef struct crpc_ejection_policy {
+  int consecutive_failures; /* 0: never eject */
+  int64_t base_ms;
+  int64_t max_ms;
+  int max_percent;
+} crpc_ejection_policy;
+
 typedef struct crpc_lb_params {
   crpc_loop *loop;
   const crpc_target *target;
   const crpc_channel_credentials *creds; /* NULL: insecure */
   const char *authority;                 /* for TLS name checks */
-  const crpc_h2_settings *settings;
+  const crpc_h2_settings *settings;      /* copied */
   const crpc_h2_ops *stream_ops; /* client calls */
   bool is_round_robin;
   int64_t min_resolution_interval_ms;
   int64_t backoff_initial_ms;
   int64_t backoff_max_ms;
+  int64_t min_connect_timeout_ms;
+  crpc_ejection_policy ejection; /* round_robin only */
 } crpc_lb_params;
 
 /* A call waiting for addresses; |ready| runs once they are known. */
@@ -45,6 +55,12 @@ crpc_code crpc_lb_new(crpc_lb **out, const crpc_lb_params *params);
  */
 crpc_code crpc_lb_pick(crpc_lb *lb, crpc_h2_conn **conn, crpc_pick_waiter *w,
                        crpc_status *why);
+
+/*
+ * An attempt on |conn| ended with |code|: round_robin ejects an address
+ * whose attempts keep failing with UNAVAILABLE.
+ */
+void crpc_lb_report(crpc_lb *lb, const crpc_h2_conn *conn, crpc_code code);
 
 /* Takes |w| off the waiting list, if it is on it. */
 void crpc_lb_cancel_wait(crpc_pick_waiter *w);

@@ -18,8 +18,11 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "http2/h2_mem.h"
+#include "http2/ping_policy.h"
 #include "transport/socket.h"
 #include "transport/stream.h"
 
@@ -31,10 +34,17 @@ _Static_assert(offsetof(crpc_h2_nv, value_len) ==
                "nv layout");
 _Static_assert(offsetof(crpc_h2_nv, flags) == offsetof(nghttp2_nv, flags),
                "nv layout");
+_Static_assert(CRPC_H2_NV_NO_COPY == (NGHTTP2_NV_FLAG_NO_COPY_NAME |
+                                      NGHTTP2_NV_FLAG_NO_COPY_VALUE),
+               "nv flags");
 
 /* Frames gathered before one write(2); big enough for a few 16 KiB DATA. */
 #define WRITE_BATCH (64 * 1024)
 #define READ_CHUNK (64 * 1024)
+
+/* Our PINGs' payloads, to tell their ACKs apart. */
+static const uint8_t KEEPALIVE_PING[8] = "crpc-ka";
+static const uint8_t GOAWAY_PING[8] = "crpc-ga";
 
 /* HANDSHAKING: the stream's setup (a TLS handshake) is under way. */
 typedef enum { CONNECTING, HANDSHAKING, OPEN, CLOSED } conn_state;
@@ -42,6 +52,7 @@ typedef enum { CONNECTING, HANDSHAKING, OPEN, CLOSED } conn_state;
 struct crpc_h2_conn {
   crpc_loop *loop;
   nghttp2_session *session;
+  crpc_h2_mem mem; /* nghttp2's allocations, recycled per call */
   crpc_stream *stream;
   conn_state state;
   bool is_server;
@@ -58,6 +69,22 @@ struct crpc_h2_conn {
   size_t received;
   crpc_io io;
   crpc_timer handshake_timer;
+  crpc_h2_settings set;
+  /* Keepalive (gRFC A8): pinging after keepalive_time_ms of silence. */
+  crpc_timer keepalive_timer;
+  bool is_keepalive_armed;
+  bool is_ping_outstanding; /* a keepalive PING awaits its ACK */
+  int64_t last_read_at;
+  crpc_ping_policy pings; /* server: the client's pings */
+  /* Server: max idle, then max age, then its grace (one timer). */
+  crpc_timer life_timer;
+  bool is_life_armed;
+  bool is_notice_sent;     /* the first GOAWAY of drain_gracefully is out */
+  bool close_when_flushed; /* a final GOAWAY is queued: close after it */
+  int64_t idle_since;
+  int64_t age_at;
+  int64_t grace_at;
+  int64_t final_goaway_at; /* even if the notice's PING gets no ACK */
   crpc_task service; /* flush, or finish closing */
   crpc_bytes out;    /* serialized frames not yet written */
   size_t out_pos;
@@ -124,8 +151,179 @@ static void detach(crpc_h2_stream *link) {
     nghttp2_session_consume_connection(link->conn->session, link->unconsumed);
   link->unconsumed = 0;
   crpc_list_remove(&link->node);
-  link->conn->stream_count--;
+  if (--link->conn->stream_count == 0 &&
+      link->conn->set.max_idle_ms != CRPC_H2_NEVER)
+    link->conn->idle_since = crpc_now_ms();
   link->conn = NULL;
+}
+
+/* Keepalive, ping enforcement, idle and age. */
+
+void crpc_h2_settings_init(crpc_h2_settings *s) {
+  *s = (crpc_h2_settings){
+      .max_concurrent_streams = 1000,
+      .stream_window = 1024 * 1024,
+      .conn_window = 16 * 1024 * 1024,
+      .keepalive_time_ms = CRPC_H2_NEVER,
+      .keepalive_timeout_ms = 20000,
+      .max_idle_ms = CRPC_H2_NEVER,
+      .max_age_ms = CRPC_H2_NEVER,
+      .age_grace_ms = CRPC_H2_NEVER,
+      .preface_timeout_ms = 20000,
+      .max_header_list_len = 16 * 1024, /* gRPC C-core's hard limit */
+  };
+}
+
+/* |at| + |ms|, where CRPC_H2_NEVER (or past it) stays never. */
+static int64_t later(int64_t at, int64_t ms) {
+  return ms >= CRPC_H2_NEVER - at ? CRPC_H2_NEVER : at + ms;
+}
+
+/* Timers keep a flag, so that closing stops only those still armed. */
+static void arm(crpc_timer *t, bool *is_armed, int64_t at) {
+  crpc_timer_start_at(t, at);
+  *is_armed = true;
+}
+
+static void disarm(crpc_timer *t, bool *is_armed) {
+  if (*is_armed)
+    crpc_timer_stop(t);
+  *is_armed = false;
+}
+
+static void arm_keepalive(crpc_h2_conn *conn, int64_t at) {
+  arm(&conn->keepalive_timer, &conn->is_keepalive_armed, at);
+}
+
+static void on_keepalive(void *arg) {
+  crpc_h2_conn *conn = arg;
+  conn->is_keepalive_armed = false;
+  if (conn->state != OPEN)
+    return;
+  int64_t now = crpc_now_ms();
+  if (conn->is_ping_outstanding) {
+    fail_conn(conn, "%s: keepalive ping not answered within %lld ms",
+              conn->peer, (long long)conn->set.keepalive_timeout_ms);
+    return;
+  }
+  int64_t due = later(conn->last_read_at, conn->set.keepalive_time_ms);
+  if (now < due) {
+    arm_keepalive(conn, due); /* the peer spoke since */
+    return;
+  }
+  if (conn->stream_count == 0 && !conn->set.keepalive_without_calls) {
+    arm_keepalive(conn, later(now, conn->set.keepalive_time_ms));
+    return;
+  }
+  if (nghttp2_submit_ping(conn->session, NGHTTP2_FLAG_NONE, KEEPALIVE_PING) !=
+      0) {
+    fail_conn(conn, "out of memory");
+    return;
+  }
+  conn->is_ping_outstanding = true;
+  arm_keepalive(conn, later(now, conn->set.keepalive_timeout_ms));
+  schedule(conn);
+}
+
+/* The next time the life timer has something to decide. */
+static void arm_life(crpc_h2_conn *conn, int64_t now) {
+  int64_t at = conn->grace_at;
+  if (conn->is_notice_sent && !conn->is_draining && conn->final_goaway_at < at)
+    at = conn->final_goaway_at;
+  if (!conn->is_notice_sent && !conn->is_draining) {
+    int64_t idle_at = later(conn->stream_count == 0 ? conn->idle_since : now,
+                            conn->set.max_idle_ms);
+    at = idle_at < conn->age_at ? idle_at : conn->age_at;
+  }
+  if (at != CRPC_H2_NEVER)
+    arm(&conn->life_timer, &conn->is_life_armed, at);
+}
+
+static void on_life_timer(void *arg) {
+  crpc_h2_conn *conn = arg;
+  conn->is_life_armed = false;
+  if (conn->state != OPEN)
+    return;
+  int64_t now = crpc_now_ms();
+  if (now >= conn->grace_at) {
+    fail_conn(conn, "connection age grace period over");
+    return;
+  }
+  if (conn->is_notice_sent && now >= conn->final_goaway_at)
+    crpc_h2_conn_drain(conn); /* no PING ACK: the client may be gone */
+  if (!conn->is_notice_sent && !conn->is_draining) {
+    if (now >= conn->age_at) {
+      crpc_log(CRPC_LOG_DEBUG, "%s: max connection age reached", conn->peer);
+      conn->grace_at = later(now, conn->set.age_grace_ms);
+      crpc_h2_conn_drain_gracefully(conn);
+    } else if (conn->stream_count == 0 &&
+               now >= later(conn->idle_since, conn->set.max_idle_ms)) {
+      crpc_log(CRPC_LOG_DEBUG, "%s: max connection idle reached", conn->peer);
+      crpc_h2_conn_drain_gracefully(conn);
+    }
+  }
+  arm_life(conn, now);
+}
+
+/* Timers that run while the connection is open. */
+static void start_timers(crpc_h2_conn *conn) {
+  int64_t now = crpc_now_ms();
+  conn->last_read_at = now;
+  if (conn->set.keepalive_time_ms != CRPC_H2_NEVER)
+    arm_keepalive(conn, later(now, conn->set.keepalive_time_ms));
+  if (!conn->is_server)
+    return;
+  conn->idle_since = now;
+  conn->grace_at = CRPC_H2_NEVER;
+  conn->age_at = CRPC_H2_NEVER;
+  if (conn->set.max_age_ms != CRPC_H2_NEVER) {
+    /* +-10%, so that connections made together do not all end together;
+     * the clock's low bits are random enough for that. */
+    int64_t spread = conn->set.max_age_ms / 10;
+    int64_t jitter =
+        spread > 0 ? crpc_clock_now_ns() % (2 * spread + 1) - spread : 0;
+    conn->age_at = later(now, conn->set.max_age_ms + jitter);
+  }
+  arm_life(conn, now);
+}
+
+/* Server: a final GOAWAY with |error| and |debug|, then close. */
+static void goaway_and_close(crpc_h2_conn *conn, uint32_t error,
+                             const char *debug) {
+  nghttp2_submit_goaway(conn->session, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(conn->session),
+                        error, (const uint8_t *)debug, strlen(debug));
+  conn->is_draining = true;
+  conn->close_when_flushed = true;
+  snprintf(conn->why, sizeof(conn->why), "%s: %s", conn->peer, debug);
+  schedule(conn);
+}
+
+static void on_ping(crpc_h2_conn *conn, const nghttp2_ping *ping) {
+  if (ping->hd.flags & NGHTTP2_FLAG_ACK) {
+    if (memcmp(ping->opaque_data, KEEPALIVE_PING, 8) == 0 &&
+        conn->is_ping_outstanding) {
+      conn->is_ping_outstanding = false;
+      arm_keepalive(conn, later(crpc_now_ms(), conn->set.keepalive_time_ms));
+    } else if (memcmp(ping->opaque_data, GOAWAY_PING, 8) == 0) {
+      crpc_h2_conn_drain(conn); /* the client has seen the first GOAWAY */
+    }
+    return;
+  }
+  /* nghttp2 sends the ACK itself. */
+  if (conn->is_server && conn->set.min_ping_interval_ms > 0 &&
+      crpc_ping_policy_on_ping(&conn->pings, crpc_now_ms(),
+                               conn->stream_count > 0)) {
+    crpc_log(CRPC_LOG_WARN, "%s: too many pings, closing", conn->peer);
+    goaway_and_close(conn, NGHTTP2_ENHANCE_YOUR_CALM, "too_many_pings");
+  }
+}
+
+static bool is_too_many_pings(const nghttp2_goaway *goaway) {
+  static const char text[] = "too_many_pings";
+  return goaway->error_code == NGHTTP2_ENHANCE_YOUR_CALM &&
+         goaway->opaque_data_len == sizeof(text) - 1 &&
+         memcmp(goaway->opaque_data, text, sizeof(text) - 1) == 0;
 }
 
 /* nghttp2 keeps each open stream's link as its user data. */
@@ -143,6 +341,9 @@ static void *owner_of(nghttp2_session *session, int32_t stream_id) {
 static int on_begin_headers(nghttp2_session *session,
                             const nghttp2_frame *frame, void *user_data) {
   crpc_h2_conn *conn = user_data;
+  crpc_h2_stream *open = link_of(session, frame->hd.stream_id);
+  if (open != NULL)
+    open->header_len = 0; /* the limit is per block: trailers start anew */
   if (!conn->is_server || frame->hd.type != NGHTTP2_HEADERS ||
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
@@ -160,6 +361,7 @@ static int on_begin_headers(nghttp2_session *session,
   link->owner = owner;
   link->id = frame->hd.stream_id;
   link->unconsumed = 0;
+  link->header_len = 0;
   crpc_list_insert_tail(&conn->streams, &link->node);
   conn->stream_count++;
   nghttp2_session_set_stream_user_data(session, link->id, link);
@@ -170,11 +372,21 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
                      const uint8_t *name, size_t namelen, const uint8_t *value,
                      size_t valuelen, uint8_t flags, void *user_data) {
   crpc_h2_conn *conn = user_data;
-  void *owner = owner_of(session, frame->hd.stream_id);
-  if (owner != NULL)
-    conn->ops->on_header(owner, (const char *)name, namelen,
-                         (const char *)value, valuelen,
-                         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0);
+  crpc_h2_stream *link = link_of(session, frame->hd.stream_id);
+  if (link == NULL)
+    return 0;
+  /* HPACK lets a few bytes stand for a long field again and again: bound
+   * what the block decodes to before anything is copied. nghttp2 resets
+   * the stream with INTERNAL_ERROR and skips the rest of the block. */
+  link->header_len += namelen + valuelen + 32; /* RFC 7541 4.1 */
+  if (link->header_len > conn->set.max_header_list_len) {
+    crpc_log(CRPC_LOG_DEBUG, "%s: stream %d: header block over %u bytes",
+             conn->peer, (int)link->id, conn->set.max_header_list_len);
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  conn->ops->on_header(link->owner, (const char *)name, namelen,
+                       (const char *)value, valuelen,
+                       (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0);
   return 0;
 }
 
@@ -184,6 +396,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
   bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   void *owner;
 
+  if (!conn->got_frame && conn->is_server && conn->is_timer_armed) {
+    crpc_timer_stop(&conn->handshake_timer); /* the preface is in */
+    conn->is_timer_armed = false;
+  }
   conn->got_frame = true;
   switch (frame->hd.type) {
   case NGHTTP2_HEADERS:
@@ -197,7 +413,13 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
     if (owner == NULL)
       return 0;
     break;
+  case NGHTTP2_PING:
+    on_ping(conn, &frame->ping);
+    return 0;
   case NGHTTP2_GOAWAY:
+    if (!conn->is_server && is_too_many_pings(&frame->goaway) &&
+        conn->conn_ops->on_too_many_pings != NULL)
+      conn->conn_ops->on_too_many_pings(conn->conn_owner, conn);
     if (!conn->is_draining) {
       conn->is_draining = true;
       if (conn->conn_ops->on_goaway != NULL)
@@ -273,7 +495,16 @@ static ssize_t read_data(nghttp2_session *session, int32_t stream_id,
   return (ssize_t)len;
 }
 
-static nghttp2_session_callbacks *make_callbacks(void) {
+/* gRFC A8: a server sending data resets the client's ping strikes. */
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *user_data) {
+  crpc_h2_conn *conn = user_data;
+  if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA)
+    crpc_ping_policy_on_data_sent(&conn->pings);
+  return 0;
+}
+
+static nghttp2_session_callbacks *make_callbacks(bool is_server) {
   nghttp2_session_callbacks *cbs;
   if (nghttp2_session_callbacks_new(&cbs) != 0)
     return NULL;
@@ -285,6 +516,8 @@ static nghttp2_session_callbacks *make_callbacks(void) {
                                                             on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
                                                          on_stream_close);
+  if (is_server)
+    nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
   return cbs;
 }
 
@@ -330,8 +563,10 @@ static void flush(crpc_h2_conn *conn) {
     return;
   conn->write_wants_read = conn->write_wants_write = false;
   watch(conn);
-  if (!nghttp2_session_want_read(conn->session) &&
-      !nghttp2_session_want_write(conn->session))
+  if (conn->close_when_flushed)
+    fail_conn(conn, "%s", conn->why);
+  else if (!nghttp2_session_want_read(conn->session) &&
+           !nghttp2_session_want_write(conn->session))
     fail_conn(conn, conn->is_draining ? "connection drained"
                                       : "connection closed by HTTP/2");
 }
@@ -353,10 +588,12 @@ static void finish_close(crpc_h2_conn *conn) {
   crpc_log(CRPC_LOG_DEBUG, "%s: closed: %s", conn->peer, conn->why);
   conn->conn_ops->on_closed(conn->conn_owner, conn, conn->why);
   crpc_io_want(&conn->io, false, false);
-  if (conn->is_timer_armed)
-    crpc_timer_stop(&conn->handshake_timer);
+  disarm(&conn->handshake_timer, &conn->is_timer_armed);
+  disarm(&conn->keepalive_timer, &conn->is_keepalive_armed);
+  disarm(&conn->life_timer, &conn->is_life_armed);
   crpc_stream_free(conn->stream);
   nghttp2_session_del(conn->session);
+  crpc_h2_mem_destroy(&conn->mem);
   crpc_bytes_free(&conn->out);
   crpc_mem_free(conn);
 }
@@ -385,10 +622,7 @@ static void handshake(crpc_h2_conn *conn) {
     crpc_io_want(&conn->io, s->wants_read, s->wants_write);
     return;
   }
-  if (conn->is_timer_armed) {
-    crpc_timer_stop(&conn->handshake_timer);
-    conn->is_timer_armed = false;
-  }
+  disarm(&conn->handshake_timer, &conn->is_timer_armed);
   if (rc == CRPC_STREAM_FAILED) {
     crpc_log(setup_log_level(conn), "connection %s %s: %s",
              conn->is_server ? "from" : "to", conn->peer, s->error);
@@ -397,6 +631,13 @@ static void handshake(crpc_h2_conn *conn) {
   }
   conn->state = OPEN;
   conn->was_open = true;
+  if (conn->is_server && conn->set.preface_timeout_ms > 0) {
+    /* The same timer now waits for the client's preface (slowloris). */
+    crpc_timer_start_at(&conn->handshake_timer,
+                        crpc_now_ms() + conn->set.preface_timeout_ms);
+    conn->is_timer_armed = true;
+  }
+  start_timers(conn);
   watch(conn);
   if (!conn->is_server && conn->conn_ops->on_ready != NULL)
     conn->conn_ops->on_ready(conn->conn_owner, conn);
@@ -406,13 +647,24 @@ static void handshake(crpc_h2_conn *conn) {
 static void on_handshake_timeout(void *arg) {
   crpc_h2_conn *conn = arg;
   conn->is_timer_armed = false;
+  if (conn->state == OPEN && !conn->got_frame) {
+    crpc_log(CRPC_LOG_WARN,
+             "connection from %s: no HTTP/2 preface within %lld ms", conn->peer,
+             (long long)conn->set.preface_timeout_ms);
+    fail_conn(conn, "%s: no HTTP/2 preface within %lld ms", conn->peer,
+              (long long)conn->set.preface_timeout_ms);
+    return;
+  }
   if (conn->state != CONNECTING && conn->state != HANDSHAKING)
     return;
+  /* The TCP connect and the handshake share the time (min connect
+   * timeout, connection-backoff.md): say which of them was slow. */
+  const char *what = conn->state == CONNECTING ? "connect" : "handshake";
   crpc_log(setup_log_level(conn),
-           "connection %s %s: handshake timed out after %lld ms",
-           conn->is_server ? "from" : "to", conn->peer,
+           "connection %s %s: %s timed out after %lld ms",
+           conn->is_server ? "from" : "to", conn->peer, what,
            (long long)conn->stream->handshake_timeout_ms);
-  fail_conn(conn, "%s: handshake timed out after %lld ms", conn->peer,
+  fail_conn(conn, "%s: %s timed out after %lld ms", conn->peer, what,
             (long long)conn->stream->handshake_timeout_ms);
 }
 
@@ -465,6 +717,7 @@ static void on_io(void *arg, bool readable, bool writable) {
                 hint(conn, true));
       break;
     }
+    conn->last_read_at = crpc_now_ms();
     for (ssize_t j = 0; conn->received < 2 && j < n; j++)
       conn->first[conn->received++] = buf[j];
     ssize_t used = nghttp2_session_mem_recv(conn->session, buf, (size_t)n);
@@ -493,7 +746,7 @@ static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop,
                           const crpc_h2_ops *ops,
                           const crpc_h2_conn_ops *conn_ops, void *conn_owner) {
   crpc_h2_conn *conn = crpc_mem_calloc(1, sizeof(*conn));
-  nghttp2_session_callbacks *cbs = make_callbacks();
+  nghttp2_session_callbacks *cbs = make_callbacks(is_server);
   nghttp2_option *opt = NULL;
   int rc = -1;
 
@@ -504,17 +757,22 @@ static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop,
   nghttp2_option_set_no_closed_streams(opt, 1);
   /* Flow control follows the application's reads (crpc_h2_consume). */
   nghttp2_option_set_no_auto_window_update(opt, 1);
-  rc = is_server ? nghttp2_session_server_new2(&conn->session, cbs, conn, opt)
-                 : nghttp2_session_client_new2(&conn->session, cbs, conn, opt);
+  crpc_h2_mem_init(&conn->mem);
+  rc = is_server ? nghttp2_session_server_new3(&conn->session, cbs, conn, opt,
+                                               &conn->mem.mem)
+                 : nghttp2_session_client_new3(&conn->session, cbs, conn, opt,
+                                               &conn->mem.mem);
   if (rc != 0)
     goto fail;
 
-  nghttp2_settings_entry iv[4];
+  nghttp2_settings_entry iv[5];
   size_t n = 0;
   iv[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
                                      settings->stream_window};
   iv[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES,
                                      1};
+  iv[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+                                     settings->max_header_list_len};
   if (is_server)
     iv[n++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
                                        settings->max_concurrent_streams};
@@ -532,6 +790,18 @@ static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop,
   conn->ops = ops;
   conn->conn_ops = conn_ops;
   conn->conn_owner = conn_owner;
+  conn->set = *settings;
+  /* Zeroed settings mean no limits, not limits of zero. */
+  int64_t *limits[] = {&conn->set.keepalive_time_ms, &conn->set.max_idle_ms,
+                       &conn->set.max_age_ms};
+  for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+    if (*limits[i] <= 0)
+      *limits[i] = CRPC_H2_NEVER;
+  crpc_ping_policy_init(&conn->pings, settings->min_ping_interval_ms,
+                        settings->permit_pings_without_calls,
+                        settings->max_ping_strikes);
+  crpc_timer_init(&conn->keepalive_timer, loop, on_keepalive, conn);
+  crpc_timer_init(&conn->life_timer, loop, on_life_timer, conn);
   crpc_list_init(&conn->streams);
   crpc_bytes_init(&conn->out);
   crpc_task_init(&conn->service, on_service, conn);
@@ -555,6 +825,8 @@ static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop,
 fail:
   if (conn != NULL && conn->session != NULL)
     nghttp2_session_del(conn->session);
+  if (conn != NULL)
+    crpc_h2_mem_destroy(&conn->mem);
   crpc_mem_free(conn);
   nghttp2_session_callbacks_del(cbs);
   nghttp2_option_del(opt);
@@ -618,6 +890,7 @@ crpc_code crpc_h2_submit_request(crpc_h2_conn *conn, crpc_h2_stream *stream,
   stream->owner = owner;
   stream->id = id;
   stream->unconsumed = 0;
+  stream->header_len = 0;
   crpc_list_insert_tail(&conn->streams, &stream->node);
   conn->stream_count++;
   schedule(conn);
@@ -673,6 +946,23 @@ void crpc_h2_conn_drain(crpc_h2_conn *conn) {
       conn->session, NGHTTP2_FLAG_NONE,
       nghttp2_session_get_last_proc_stream_id(conn->session), NGHTTP2_NO_ERROR,
       NULL, 0);
+  schedule(conn);
+}
+
+void crpc_h2_conn_drain_gracefully(crpc_h2_conn *conn) {
+  if (conn->is_notice_sent)
+    return; /* under way */
+  if (!conn->is_server || conn->state != OPEN || conn->is_draining) {
+    crpc_h2_conn_drain(conn);
+    return;
+  }
+  int64_t now = crpc_now_ms();
+  conn->is_notice_sent = true;
+  conn->final_goaway_at = later(now, conn->set.keepalive_timeout_ms);
+  arm_life(conn, now);
+  if (nghttp2_submit_shutdown_notice(conn->session) != 0 ||
+      nghttp2_submit_ping(conn->session, NGHTTP2_FLAG_NONE, GOAWAY_PING) != 0)
+    crpc_h2_conn_drain(conn);
   schedule(conn);
 }
 

@@ -14,6 +14,7 @@
 #define CRPC_H2_CONN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/list.h"
@@ -22,6 +23,12 @@
 #include "transport/stream.h"
 
 typedef struct crpc_h2_conn crpc_h2_conn;
+
+/*
+ * |flags| of a crpc_h2_nv whose name (lowercase) and value stay valid until
+ * the stream closes: nghttp2 then neither copies nor lowercases them.
+ */
+#define CRPC_H2_NV_NO_COPY 0x6
 
 /* A header field to send; same layout as nghttp2_nv (checked in .c). */
 typedef struct crpc_h2_nv {
@@ -54,6 +61,7 @@ typedef struct crpc_h2_stream {
   void *owner;
   int32_t id;
   size_t unconsumed; /* DATA bytes received and not yet consumed */
+  size_t header_len; /* of the HEADERS block being received */
 } crpc_h2_stream;
 
 /* Events of one stream, delivered to the owner given at the stream's start. */
@@ -93,15 +101,64 @@ typedef struct crpc_h2_conn_ops {
   void (*on_ready)(void *conn_owner, crpc_h2_conn *conn);
   /* The peer sent GOAWAY: start no more streams here. */
   void (*on_goaway)(void *conn_owner, crpc_h2_conn *conn);
+  /*
+   * Client: the GOAWAY said ENHANCE_YOUR_CALM "too_many_pings" (gRFC A8):
+   * keepalive pings should be rarer. NULL if not wanted.
+   */
+  void (*on_too_many_pings)(void *conn_owner, crpc_h2_conn *conn);
   /* Closed; every stream got on_close. The connection frees itself after. */
   void (*on_closed)(void *conn_owner, crpc_h2_conn *conn, const char *why);
 } crpc_h2_conn_ops;
+
+/* Durations below: CRPC_H2_NEVER switches the feature off. */
+#define CRPC_H2_NEVER INT64_MAX
 
 typedef struct crpc_h2_settings {
   uint32_t max_concurrent_streams; /* server */
   uint32_t stream_window;          /* initial per-stream receive window */
   uint32_t conn_window;            /* connection receive window */
+  /*
+   * Keepalive (gRFC A8): after keepalive_time_ms with nothing received, a
+   * PING; no ACK within keepalive_timeout_ms closes the connection. Only
+   * while streams are open, unless keepalive_without_calls.
+   */
+  int64_t keepalive_time_ms;
+  int64_t keepalive_timeout_ms;
+  bool keepalive_without_calls;
+  /*
+   * Server: the client's pings are judged by http2/ping_policy.h (0:
+   * never); too many end the connection with GOAWAY ENHANCE_YOUR_CALM
+   * "too_many_pings".
+   */
+  int64_t min_ping_interval_ms;
+  bool permit_pings_without_calls;
+  int max_ping_strikes;
+  /*
+   * Server: a graceful GOAWAY once the connection had no stream for
+   * max_idle_ms, or lived max_age_ms (+-10% jitter); after an age GOAWAY,
+   * streams still open get age_grace_ms before the connection closes.
+   */
+  int64_t max_idle_ms;
+  int64_t max_age_ms;
+  int64_t age_grace_ms;
+  /*
+   * Server: a connection whose client preface and first frame are not in
+   * within preface_timeout_ms of the stream opening is closed (slowloris).
+   */
+  int64_t preface_timeout_ms;
+  /*
+   * Largest header block (RFC 7541 sizes: name + value + 32 per field)
+   * taken per HEADERS; advertised as SETTINGS_MAX_HEADER_LIST_SIZE. A
+   * bigger one resets its stream with INTERNAL_ERROR before it is copied.
+   */
+  uint32_t max_header_list_len;
 } crpc_h2_settings;
+
+/*
+ * Settings with HTTP/2 windows, a 20 s preface timeout, 16 KiB header
+ * blocks, and every other limit above off.
+ */
+void crpc_h2_settings_init(crpc_h2_settings *s);
 
 /*
  * Starts a client connection on |stream|, whose socket is connecting to
@@ -159,6 +216,13 @@ void crpc_h2_consume(crpc_h2_stream *stream, size_t len);
  * connections finish their streams; client connections stop taking new ones.
  */
 void crpc_h2_conn_drain(crpc_h2_conn *conn);
+/*
+ * Server: the two-step graceful close (grpc doc/PROTOCOL-HTTP2.md): a
+ * GOAWAY naming stream 2^31-1 and a PING, then, once the PING's ACK
+ * shows the client has seen it, crpc_h2_conn_drain(). Streams the client
+ * started in between are served, not refused.
+ */
+void crpc_h2_conn_drain_gracefully(crpc_h2_conn *conn);
 /* Closes at once: every open stream gets on_close(CRPC_H2_CONN_LOST). */
 void crpc_h2_conn_close(crpc_h2_conn *conn, const char *why);
 

@@ -35,7 +35,10 @@ struct crpc_server_opts {
   int handler_threads;
   size_t max_recv_len;
   uint32_t max_concurrent_streams;
+  size_t max_connections;         /* 0: no limit */
+  size_t max_calls;               /* 0: no limit */
   crpc_server_credentials *creds; /* a reference; NULL: insecure */
+  crpc_h2_settings conn;          /* keepalive, ping policy, idle and age */
 };
 
 typedef struct service_entry {
@@ -48,6 +51,7 @@ typedef struct listener {
   int fd;
   crpc_addr addr;
   crpc_io io;
+  crpc_timer pause; /* re-arms io after running out of descriptors */
   struct crpc_server *server;
 } listener;
 
@@ -100,8 +104,18 @@ struct crpc_server {
   pthread_cond_t cv;
   size_t conn_total; /* guarded by mu */
   atomic_size_t call_total; /* changes without mu; waiters hold mu */
+  atomic_size_t calls_admitted; /* in flight, against max_calls */
   bool is_listening; /* guarded by mu */
 };
+
+/* gRPC's server defaults (doc/keepalive.md). */
+static void default_conn_settings(crpc_h2_settings *s) {
+  crpc_h2_settings_init(s);
+  s->keepalive_time_ms = 2 * 60 * 60 * 1000;
+  s->keepalive_without_calls = true; /* to find clients that vanished */
+  s->min_ping_interval_ms = 5 * 60 * 1000;
+  s->max_ping_strikes = 2;
+}
 
 CRPC_API crpc_code crpc_server_opts_new(crpc_server_opts **out) {
   crpc_server_opts *opts = crpc_mem_calloc(1, sizeof(*opts));
@@ -111,6 +125,7 @@ CRPC_API crpc_code crpc_server_opts_new(crpc_server_opts **out) {
   opts->handler_threads = 64;
   opts->max_recv_len = DEFAULT_MAX_RECV_LEN;
   opts->max_concurrent_streams = 1000;
+  default_conn_settings(&opts->conn);
   *out = opts;
   return CRPC_OK;
 }
@@ -151,6 +166,54 @@ crpc_server_opts_set_max_concurrent_streams(crpc_server_opts *opts,
   opts->max_concurrent_streams = count;
 }
 
+CRPC_API void crpc_server_opts_set_max_connections(crpc_server_opts *opts,
+                                                   size_t count) {
+  opts->max_connections = count;
+}
+
+CRPC_API void crpc_server_opts_set_max_calls(crpc_server_opts *opts,
+                                             size_t count) {
+  opts->max_calls = count;
+}
+
+CRPC_API void crpc_server_opts_set_preface_timeout(crpc_server_opts *opts,
+                                                   int64_t ms) {
+  opts->conn.preface_timeout_ms = ms > 0 ? ms : 1;
+}
+
+CRPC_API void crpc_server_opts_set_max_header_list_len(crpc_server_opts *opts,
+                                                       uint32_t len) {
+  opts->conn.max_header_list_len = len;
+}
+
+CRPC_API void crpc_server_opts_set_keepalive(crpc_server_opts *opts,
+                                             int64_t time_ms,
+                                             int64_t timeout_ms) {
+  opts->conn.keepalive_time_ms = time_ms > 0 ? time_ms : 1;
+  opts->conn.keepalive_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+}
+
+CRPC_API void crpc_server_opts_set_ping_policy(crpc_server_opts *opts,
+                                               int64_t min_interval_ms,
+                                               bool permit_without_calls,
+                                               int max_strikes) {
+  opts->conn.min_ping_interval_ms = min_interval_ms > 0 ? min_interval_ms : 0;
+  opts->conn.permit_pings_without_calls = permit_without_calls;
+  opts->conn.max_ping_strikes = max_strikes > 0 ? max_strikes : 0;
+}
+
+CRPC_API void crpc_server_opts_set_max_connection_idle(crpc_server_opts *opts,
+                                                       int64_t ms) {
+  opts->conn.max_idle_ms = ms > 0 ? ms : 1;
+}
+
+CRPC_API void crpc_server_opts_set_max_connection_age(crpc_server_opts *opts,
+                                                      int64_t age_ms,
+                                                      int64_t grace_ms) {
+  opts->conn.max_age_ms = age_ms > 0 ? age_ms : 1;
+  opts->conn.age_grace_ms = grace_ms > 0 ? grace_ms : 0;
+}
+
 CRPC_API crpc_code crpc_server_new(crpc_server **out,
                                    const crpc_server_opts *opts) {
   crpc_server *s = crpc_mem_calloc(1, sizeof(*s));
@@ -164,10 +227,10 @@ CRPC_API crpc_code crpc_server_new(crpc_server **out,
     s->opts.handler_threads = 64;
     s->opts.max_recv_len = DEFAULT_MAX_RECV_LEN;
     s->opts.max_concurrent_streams = 1000;
+    default_conn_settings(&s->opts.conn);
   }
+  s->settings = s->opts.conn;
   s->settings.max_concurrent_streams = s->opts.max_concurrent_streams;
-  s->settings.stream_window = 1024 * 1024;
-  s->settings.conn_window = 16 * 1024 * 1024;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   *out = s;
@@ -310,6 +373,17 @@ static void conn_counted(crpc_server *s, int delta) {
   pthread_mutex_unlock(&s->mu);
 }
 
+/* Counts one more connection, unless that would pass max_connections. */
+static bool conn_admit(crpc_server *s) {
+  pthread_mutex_lock(&s->mu);
+  bool is_admitted =
+      s->opts.max_connections == 0 || s->conn_total < s->opts.max_connections;
+  if (is_admitted)
+    s->conn_total++;
+  pthread_mutex_unlock(&s->mu);
+  return is_admitted;
+}
+
 static void *on_stream_begin(void *owner, crpc_h2_conn *conn,
                              crpc_h2_stream **link) {
   server_loop *sl = owner;
@@ -343,26 +417,44 @@ static void adopt(server_loop *sl, int fd, const crpc_addr *peer) {
     close(fd);
     return;
   }
+  if (!conn_admit(sl->server)) {
+    /* Cheapest refusal: no TLS, no HTTP/2, the client just fails over. */
+    crpc_log(CRPC_LOG_DEBUG, "refusing a connection: %zu open already",
+             sl->server->opts.max_connections);
+    close(fd);
+    return;
+  }
   if (crpc_credentials_accept(sl->server->opts.creds, fd, &stream, &why) !=
       CRPC_OK) {
     crpc_log(CRPC_LOG_WARN, "accepting a connection: %s", why.message);
     close(fd);
+    conn_counted(sl->server, -1);
     return;
   }
   if (crpc_h2_conn_accept(&conn, sl->loop, stream, peer, &sl->server->settings,
                           &crpc_server_call_h2_ops, &conn_ops, sl) != CRPC_OK) {
     crpc_log(CRPC_LOG_WARN, "out of memory accepting a connection");
     crpc_stream_free(stream); /* closes fd */
+    conn_counted(sl->server, -1);
     return;
   }
   sl->conns[sl->conn_count++] = conn;
-  conn_counted(sl->server, 1);
 }
 
 static void on_handoff(void *arg) {
   handoff *h = arg;
   adopt(h->sl, h->fd, &h->peer);
   crpc_mem_free(h);
+}
+
+/* Out of descriptors, the pending connection stays in the backlog and the
+ * listener stays readable: stop watching it for a while instead of spinning. */
+enum { ACCEPT_PAUSE_MS = 100 };
+
+static void on_accept_resume(void *arg) {
+  listener *l = arg;
+  if (l->server->is_listening)
+    crpc_io_want(&l->io, true, false);
 }
 
 static void on_accept(void *arg, bool readable, bool writable) {
@@ -372,8 +464,14 @@ static void on_accept(void *arg, bool readable, bool writable) {
     crpc_addr peer;
     int fd = crpc_socket_accept(l->fd, &peer);
     if (fd < 0) {
-      if (fd != -EAGAIN && fd != -EWOULDBLOCK && fd != -EINTR)
+      if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) {
+        crpc_log(CRPC_LOG_WARN, "accept: %s; pausing %d ms", strerror(-fd),
+                 ACCEPT_PAUSE_MS);
+        crpc_io_want(&l->io, false, false);
+        crpc_timer_start_at(&l->pause, crpc_now_ms() + ACCEPT_PAUSE_MS);
+      } else if (fd != -EAGAIN && fd != -EWOULDBLOCK && fd != -EINTR) {
         crpc_log(CRPC_LOG_WARN, "accept: %s", strerror(-fd));
+      }
       return;
     }
     if (peer.ss.ss_family == AF_UNIX)
@@ -401,6 +499,7 @@ static void on_start_listening(void *arg) {
   for (size_t i = 0; i < s->listener_count; i++) {
     listener *l = &s->listeners[i];
     crpc_io_init(&l->io, s->loops[0].loop, l->fd, on_accept, l);
+    crpc_timer_init(&l->pause, s->loops[0].loop, on_accept_resume, l);
     crpc_io_want(&l->io, true, false);
   }
 }
@@ -443,6 +542,7 @@ static void on_stop_listening(void *arg) {
   crpc_server *s = arg;
   for (size_t i = 0; i < s->listener_count; i++) {
     crpc_io_want(&s->listeners[i].io, false, false);
+    crpc_timer_stop(&s->listeners[i].pause);
     close(s->listeners[i].fd);
   }
   pthread_mutex_lock(&s->mu);
@@ -571,6 +671,20 @@ void crpc_server_call_freed(crpc_server *s) {
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
 }
+
+bool crpc_server_admit_call(crpc_server *s) {
+  size_t before = atomic_fetch_add(&s->calls_admitted, 1);
+  if (s->opts.max_calls == 0 || before < s->opts.max_calls)
+    return true;
+  atomic_fetch_sub(&s->calls_admitted, 1);
+  return false;
+}
+
+void crpc_server_call_retired(crpc_server *s) {
+  atomic_fetch_sub(&s->calls_admitted, 1);
+}
+
+size_t crpc_server_max_calls(const crpc_server *s) { return s->opts.max_calls; }
 
 bool crpc_server_has_service(const crpc_server *s, const char *name,
                              size_t len) {

@@ -28,7 +28,13 @@ bool crpc_server_runs_inline(const crpc_server *server);
 void crpc_server_call_opened(crpc_server *server);
 void crpc_server_call_freed(crpc_server *server);
 
-
+/*
+ * Overload: admits one more call in flight unless max_calls are; an
+ * admitted call is retired once, when it is freed.
+ */
+bool crpc_server_admit_call(crpc_server *server);
+void crpc_server_call_retired(crpc_server *server);
+size_t crpc_server_max_calls(const crpc_server *server);
 
 /* True if some registered service is named |name| (|len| bytes). */
 bool crpc_server_has_service(const crpc_server *server, const char *name,

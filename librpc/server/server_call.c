@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,6 +66,7 @@ struct crpc_server_call {
   crpc_status recv_error;  /* loop: why a received message failed */
   bool is_dispatched;
   bool is_answered_early;
+  bool is_admitted; /* counts against the server's max_calls */
   size_t messages_received;
   const uint8_t *request_bytes; /* unary request, in the arena */
   size_t request_len;
@@ -116,7 +118,10 @@ static void call_unref(crpc_server_call *call) {
   crpc_metadata_free(call->trailers_out);
   crpc_metadata_free(call->opts.metadata);
   crpc_arena_free(&call->arena);
+  bool was_admitted = call->is_admitted;
   crpc_mem_free(call);
+  if (was_admitted)
+    crpc_server_call_retired(server);
   crpc_server_call_freed(server);
 }
 
@@ -247,13 +252,10 @@ static void on_flush(void *arg) {
   crpc_server_call *call = arg;
   pthread_mutex_lock(&call->io.mu);
   call->is_flush_posted = false;
-  bool is_done = call->is_handler_done;
   pthread_mutex_unlock(&call->io.mu);
   flush_response(call);
-  if (is_done && call->is_timer_armed) {
-    crpc_timer_stop(&call->timer);
-    call->is_timer_armed = false;
-  }
+  /* The deadline stays armed until the stream closes: a reply stuck
+   * behind a client's closed window still ends at the deadline. */
   call_unref(call);
 }
 
@@ -367,8 +369,13 @@ static void on_header(void *owner, const char *name, size_t name_len,
       }
       call->bad_encoding = enc != NULL ? enc : "?";
     }
-  } else if (name[0] != ':' && !crpc_metadata_key_is_reserved(name, name_len)) {
-    if (call->metadata == NULL && crpc_metadata_new(&call->metadata) != CRPC_OK)
+  } else if (name[0] != ':' && !call->is_dispatched &&
+             !crpc_metadata_key_is_reserved(name, name_len)) {
+    /* In the arena: nothing to free per header. Request trailers, which
+     * come while the handler may read the metadata (and use the arena),
+     * are not added. */
+    if (call->metadata == NULL &&
+        crpc_metadata_new_in_arena(&call->metadata, &call->arena) != CRPC_OK)
       return;
     crpc_metadata_add_wire(call->metadata, name, name_len, value, value_len);
   }
@@ -435,6 +442,14 @@ static void on_headers_done(void *owner, bool end_stream) {
     answer_early(call, 200, CRPC_INTERNAL, "malformed grpc-timeout");
     return;
   }
+  if (!crpc_server_admit_call(call->server)) {
+    /* Shed load before reading the request or running anything. */
+    answer_early(call, 200, CRPC_RESOURCE_EXHAUSTED,
+                 "server overloaded: %zu calls in flight",
+                 crpc_server_max_calls(call->server));
+    return;
+  }
+  call->is_admitted = true;
   if (call->deadline != CRPC_DEADLINE_NONE) {
     if (call->deadline <= crpc_now_ms()) {
       answer_early(call, 200, CRPC_DEADLINE_EXCEEDED, "deadline exceeded");
@@ -590,7 +605,9 @@ const crpc_h2_ops crpc_server_call_h2_ops = {
 
 void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
                            crpc_h2_stream **link) {
-  crpc_server_call *call = crpc_mem_calloc(1, sizeof(*call));
+  /* The arena block at the end needs no zeroing. */
+  crpc_server_call *call = crpc_mem_malloc_zeroed(
+      sizeof(*call), offsetof(crpc_server_call, arena_block));
   if (call == NULL)
     return NULL;
   crpc_server_call_opened(server);

@@ -51,21 +51,12 @@ static void teardown(void) {
 TestSuite(dns_channel, .init = setup, .fini = teardown, .timeout = 30);
 
 static crpc_channel *open_channel(const char *policy, const char *config) {
-  crpc_channel_opts *opts;
   crpc_channel *ch;
-  char target[128];
+  char name_port[64];
   crpc_status why;
-  snprintf(target, sizeof(target), "dns://127.0.0.1:%d/svc.test:%d", dns.port,
-           port);
-  cr_assert_eq(crpc_channel_opts_new(&opts), CRPC_OK);
-  cr_assert_eq(crpc_channel_opts_set_lb_policy(opts, policy), CRPC_OK);
-  crpc_channel_opts_set_min_resolution_interval_ms(opts, 100);
-  crpc_channel_opts_set_connect_backoff(opts, 100, 1000);
-  if (config != NULL)
-    cr_assert_eq(crpc_channel_opts_set_service_config(opts, config, &why),
-                 CRPC_OK, "%s", why.message);
-  cr_assert_eq(crpc_channel_new(&ch, target, opts), CRPC_OK);
-  crpc_channel_opts_free(opts);
+  snprintf(name_port, sizeof(name_port), "svc.test:%d", port);
+  cr_assert_eq(test_dns_channel_new(&ch, &dns, name_port, policy, config, &why),
+               CRPC_OK, "%s", why.message);
   return ch;
 }
 

@@ -2,8 +2,16 @@
  * tests/integration/test_server.c: the crpctest.Test service in a process.
  *
  *   test_server [--listen=ADDR] [--max_recv_len=N] [--inline]
+ *               [--max_streams=N] [--max_connections=N] [--max_calls=N]
+ *               [--preface_timeout_ms=N]
+ *               [--keepalive=TIME_MS,TIMEOUT_MS]
+ *               [--ping_policy=MIN_INTERVAL_MS,PERMIT_WITHOUT_CALLS,STRIKES]
+ *               [--max_idle_ms=N] [--max_age=AGE_MS,GRACE_MS]
+ *               [--unavailable]
  *
- * Prints "listening on ADDR:PORT" once serving; SIGTERM shuts down
+ * --unavailable fails every Run with UNAVAILABLE (after counting its key),
+ * a backend gone bad for outlier ejection tests. Prints "listening on
+ * ADDR:PORT" once serving; SIGTERM shuts down
  * gracefully (5 s grace), SIGINT at once.
  */
 #include <pthread.h>
@@ -17,6 +25,7 @@
 #include "testsvc.crpc.h"
 
 static atomic_int cancelled_seen;
+static bool is_unavailable;
 static atomic_int forward_failed;
 
 /* Calls seen per fault-injection key. */
@@ -39,6 +48,21 @@ static int count_key(const char *key, bool add) {
   }
   pthread_mutex_unlock(&keys_mu);
   return n;
+}
+
+/* Client connections (peer addresses) that called Run. */
+#define PEERS 256
+static char peers[PEERS][64];
+static int peer_count;
+
+static void count_peer(const char *peer) {
+  pthread_mutex_lock(&keys_mu);
+  int i = 0;
+  while (i < peer_count && strcmp(peers[i], peer) != 0)
+    i++;
+  if (i == peer_count && peer_count < PEERS)
+    snprintf(peers[peer_count++], sizeof(peers[0]), "%s", peer);
+  pthread_mutex_unlock(&keys_mu);
 }
 
 /* Passes the call on to the next hop, under this call's deadline and
@@ -99,6 +123,7 @@ static crpc_code echo_metadata(crpc_server_call *call) {
 
 static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
                      Crpctest__Answer *answer, void *user_data) {
+  count_peer(crpc_server_call_peer(call));
   if (ask->n_forward_to > 0)
     return forward(call, ask, answer);
   if (ask->key[0] != '\0' &&
@@ -109,6 +134,8 @@ static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
         call, ask->code != 0 ? (crpc_code)ask->code : CRPC_UNAVAILABLE,
         "injected failure");
   }
+  if (is_unavailable)
+    return crpc_server_call_fail(call, CRPC_UNAVAILABLE, "--unavailable");
   if (ask->sleep_ms > 0 && sleep_watching(call, ask->sleep_ms)) {
     atomic_fetch_add(&cancelled_seen, 1);
     answer->was_cancelled = true;
@@ -125,12 +152,15 @@ static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
 
 static crpc_code stats(crpc_server_call *call, const Crpctest__Ask *ask,
                        Crpctest__Answer *answer, void *user_data) {
-  char *text = crpc_server_call_alloc(call, 32);
+  char *text = crpc_server_call_alloc(call, 48);
   if (text == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
-  int n = snprintf(text, 32, "%d %d %d", atomic_load(&cancelled_seen),
-                   atomic_load(&forward_failed),
-                   count_key(ask->message, false));
+  pthread_mutex_lock(&keys_mu);
+  int connections = peer_count;
+  pthread_mutex_unlock(&keys_mu);
+  int n = snprintf(text, 48, "%d %d %d %d", atomic_load(&cancelled_seen),
+                   atomic_load(&forward_failed), count_key(ask->message, false),
+                   connections);
   answer->payload.data = (uint8_t *)text;
   answer->payload.len = (size_t)n;
   return CRPC_OK;
@@ -141,6 +171,7 @@ int main(int argc, char **argv) {
   crpc_server_opts *opts;
   crpc_server *server;
   int port = 0;
+  long long a, b, c;
 
   if (crpc_server_opts_new(&opts) != CRPC_OK)
     return 1;
@@ -151,6 +182,27 @@ int main(int argc, char **argv) {
       crpc_server_opts_set_max_recv_len(opts, strtoul(argv[i] + 15, NULL, 10));
     else if (strcmp(argv[i], "--inline") == 0)
       crpc_server_opts_set_handler_threads(opts, 0);
+    else if (strncmp(argv[i], "--max_streams=", 14) == 0)
+      crpc_server_opts_set_max_concurrent_streams(opts, atoi(argv[i] + 14));
+    else if (strncmp(argv[i], "--max_connections=", 18) == 0)
+      crpc_server_opts_set_max_connections(opts, atoi(argv[i] + 18));
+    else if (strncmp(argv[i], "--max_calls=", 12) == 0)
+      crpc_server_opts_set_max_calls(opts, atoi(argv[i] + 12));
+    else if (strncmp(argv[i], "--preface_timeout_ms=", 21) == 0)
+      crpc_server_opts_set_preface_timeout(opts, atoi(argv[i] + 21));
+    else if (strncmp(argv[i], "--keepalive=", 12) == 0 &&
+             sscanf(argv[i] + 12, "%lld,%lld", &a, &b) == 2)
+      crpc_server_opts_set_keepalive(opts, a, b);
+    else if (strncmp(argv[i], "--ping_policy=", 14) == 0 &&
+             sscanf(argv[i] + 14, "%lld,%lld,%lld", &a, &b, &c) == 3)
+      crpc_server_opts_set_ping_policy(opts, a, b != 0, (int)c);
+    else if (strcmp(argv[i], "--unavailable") == 0)
+      is_unavailable = true;
+    else if (strncmp(argv[i], "--max_idle_ms=", 14) == 0)
+      crpc_server_opts_set_max_connection_idle(opts, atoll(argv[i] + 14));
+    else if (strncmp(argv[i], "--max_age=", 10) == 0 &&
+             sscanf(argv[i] + 10, "%lld,%lld", &a, &b) == 2)
+      crpc_server_opts_set_max_connection_age(opts, a, b);
   }
   sigset_t sigs;
   sigemptyset(&sigs);
