@@ -5,7 +5,8 @@
  *
  *   order-service [--host 127.0.0.1] [--port 7003] [--db orders.db]
  *                 [--users TARGET] [--products TARGET]
- *                 [--backend-timeout-ms N] [--plaintext | --tls-dir DIR]
+ *                 [--backend-timeout-ms N] [--sweep-interval-ms N]
+ *                 [--pending-timeout-ms N] [--plaintext | --tls-dir DIR]
  *
  * TARGETs are crpc channel targets, usually DNS names resolved with c-ares
  * ("dns:///users.svc.test:7001", or "dns://127.0.0.1:5353/users.svc.test:
@@ -17,12 +18,15 @@
  * CreateOrder is idempotent on the client's request id. An order row is
  * written PENDING before stock is reserved (under the same id), and leaves
  * PENDING only for CONFIRMED, once the reservation is known to hold, or
- * FAILED, once it is known to be released. README.md ("Consistency") says
- * why; the code below says how.
+ * FAILED, once it is known to be released. Orders left PENDING are rolled
+ * back by a thread of their own: at start those from before, later those
+ * PENDING for longer than --pending-timeout-ms. README.md ("Consistency")
+ * says why; the code below says how.
  */
-/* nanosleep() is POSIX, outside plain C11. */
+/* clock_gettime() and pthread_condattr_setclock() are POSIX, not C11. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -94,6 +98,9 @@ static const char schema[] =
     "  created_unix_ms INTEGER NOT NULL,"
     "  updated_unix_ms INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS orders_by_user ON orders (user_id, id);"
+    /* What the sweeper looks for, without reading every order. */
+    "CREATE INDEX IF NOT EXISTS orders_pending ON orders (created_unix_ms) "
+    "  WHERE state = 'PENDING';"
     "CREATE TABLE IF NOT EXISTS order_lines ("
     "  order_id INTEGER NOT NULL REFERENCES orders (id),"
     "  line_no INTEGER NOT NULL,"
@@ -112,7 +119,7 @@ struct orders {
 
   /*
    * Request ids being worked on in this process. One CreateOrder (or the
-   * recovery thread) at a time per request id: a second one gets ABORTED
+   * sweeper thread) at a time per request id: a second one gets ABORTED
    * and retries. With the reservation keyed by the same id this is what
    * makes "reserve, then confirm" and "release, then fail" safe from each
    * other. It holds within one process, so run one order-service per
@@ -122,11 +129,19 @@ struct orders {
   char **busy;
   size_t busy_count, busy_cap;
 
-  /* Startup recovery of PENDING orders (resolve_pending_at_start). */
-  pthread_t recovery;
-  bool has_recovery;
+  /*
+   * The sweeper thread (sweeper_main) rolls back PENDING orders: those from
+   * before the start (ids up to recover_up_to_id, 0 if none), then every
+   * sweep_interval_ms (0: never) those PENDING for over pending_timeout_ms.
+   * |wake|, waited on with |mu|, ends its sleep when is_stopping is set.
+   */
+  pthread_t sweeper;
+  bool has_sweeper;
+  pthread_cond_t wake;
   atomic_bool is_stopping;
   int64_t recover_up_to_id;
+  int64_t sweep_interval_ms;
+  int64_t pending_timeout_ms;
 };
 
 /* --- Request-id claims -------------------------------------------------- */
@@ -174,7 +189,7 @@ static void unclaim(struct orders *app, const char *request_id) {
 
 /*
  * Unary replies live in the call's arena; orders streamed by ListOrders
- * and those the recovery thread reads come from malloc, freed one order at
+ * and those the sweeper thread reads come from malloc, freed one order at
  * a time with pool_clear().
  */
 struct pool {
@@ -396,7 +411,8 @@ fail:
 /*
  * Moves order |id| out of PENDING to "CONFIRMED" or "FAILED" (with
  * |failure_code| and |failure|). Only from PENDING: a final state is
- * final.
+ * final. Returns 1 when it moved the order, 0 when the order was no longer
+ * PENDING, -1 on a database error.
  */
 static int settle(sqlite3 *db, int64_t id, const char *state,
                   crpc_code failure_code, const char *failure) {
@@ -421,7 +437,7 @@ static int settle(sqlite3 *db, int64_t id, const char *state,
             sqlite3_errmsg(db));
     return -1;
   }
-  return 0;
+  return sqlite3_changes(db);
 }
 
 /* --- Calls to product-service ------------------------------------------- */
@@ -498,7 +514,7 @@ static crpc_code reserve_and_settle(struct orders *app, crpc_server_call *call,
       app->products, &reserve, &reservation, opts, &why);
   if (code == CRPC_OK) {
     userorder__products__v1__reservation__free_unpacked(reservation, NULL);
-    if (settle(db, order->id, "CONFIRMED", CRPC_OK, "") != 0)
+    if (settle(db, order->id, "CONFIRMED", CRPC_OK, "") < 0)
       return crpc_server_call_fail(call, CRPC_INTERNAL,
                                    "order %" PRId64 " reserved but not saved "
                                    "as confirmed; retry with the same "
@@ -513,7 +529,7 @@ static crpc_code reserve_and_settle(struct orders *app, crpc_server_call *call,
      * undoes it if it got there first. Only then is FAILED true.
      */
     if (release_stock(app, order->request_id, &release_why) == CRPC_OK &&
-        settle(db, order->id, "FAILED", code, why.message) != 0)
+        settle(db, order->id, "FAILED", code, why.message) < 0)
       return crpc_server_call_fail(call, CRPC_INTERNAL,
                                    "order %" PRId64 ": cannot save failure",
                                    order->id);
@@ -726,14 +742,6 @@ static crpc_code create_order(crpc_server_call *call,
                                  request->request_id, reply->id);
     goto done;
   }
-  if (found &&
-      reply->state == USERORDER__ORDERS__V1__ORDER_STATE__ORDER_STATE_FAILED) {
-    /* The same request gets the same answer. */
-    code = crpc_server_call_fail(
-        call, failure_code != CRPC_OK ? failure_code : CRPC_FAILED_PRECONDITION,
-        "%s", reply->failure);
-    goto done;
-  }
   if (!found) {
     code = prepare_order(app, call, db, request, opts, reply);
     if (code != CRPC_OK)
@@ -744,11 +752,22 @@ static crpc_code create_order(crpc_server_call *call,
     code = reserve_and_settle(app, call, db, reply, opts);
     if (code != CRPC_OK)
       goto done;
-    if (load_order(&pool, db, 0, request->request_id, reply, NULL) != 1) {
+    if (load_order(&pool, db, 0, request->request_id, reply, &failure_code) !=
+        1) {
       code = crpc_server_call_fail(call, CRPC_INTERNAL, "orders database: %s",
                                    sqlite3_errmsg(db));
       goto done;
     }
+  }
+  if (reply->state == USERORDER__ORDERS__V1__ORDER_STATE__ORDER_STATE_FAILED) {
+    /*
+     * The same request gets the same answer: the failure recorded by an
+     * earlier attempt or by the sweeper (settle() never overwrites it).
+     */
+    code = crpc_server_call_fail(
+        call, failure_code != CRPC_OK ? failure_code : CRPC_FAILED_PRECONDITION,
+        "%s", reply->failure);
+    goto done;
   }
   code = CRPC_OK;
 
@@ -842,19 +861,86 @@ done:
   return code;
 }
 
-/* --- Startup recovery ---------------------------------------------------- */
+/* --- Rolling back PENDING orders: recovery and the sweeper --------------- */
 
 /*
- * Orders still PENDING when the service starts were being placed when it
- * stopped; their clients never heard back. They are rolled back: stock
- * released, order FAILED. Rolling forward (reserving again) would confirm
- * orders whose clients may have given up and ordered again under a new
- * request id, a double order; rolling back can only refuse an order nobody
- * was told about, and a retry with the same request id gets that refusal
- * back. Orders going PENDING later (product-service unreachable mid-order)
- * are rolled forward by the client's retry, or back at the next start.
+ * An order still PENDING was being placed when order-service stopped, or
+ * its CreateOrder ended without knowing whether stock was reserved
+ * (product-service unreachable, the deadline passed) and its client has
+ * not retried for a long time. Either way nobody was told it succeeded, so
+ * it is rolled back: stock released, order FAILED. Rolling forward
+ * (reserving again) would confirm orders whose clients may have given up
+ * and ordered again under a new request id, a double order; rolling back
+ * can only refuse an order nobody was promised, and a retry with the same
+ * request id gets that refusal.
  */
-static int resolve_pending_once(struct orders *app) {
+struct rollback {
+  const char *who; /* "recovery" or "sweeper", in the log */
+  /* PENDING orders with after_id < id <= up_to_id created before this: */
+  int64_t after_id, up_to_id, created_before_unix_ms;
+  const char *failure; /* what a retry of the order is told */
+};
+
+/*
+ * Rolls back PENDING order |id| under its request id's claim. Returns false
+ * when it must be tried again later.
+ *
+ * Against a client retrying the same order at the same time: the claim
+ * keeps CreateOrder and this apart, and the reread under it sees a retry
+ * that confirmed the order first. Stock is released before the order is
+ * marked FAILED, so FAILED always means "stock free". ReleaseStock is
+ * idempotent per request id (a second release is a no-op; a reserve that
+ * arrives after it is refused), so the stock comes back exactly once, even
+ * when a late ReserveStock from the order's last attempt lands before or
+ * after it. settle() moves the order only out of PENDING, the last word on
+ * who settled it.
+ */
+static bool roll_back(struct orders *app, sqlite3 *db, struct pool *pool,
+                      int64_t id, const struct rollback *which) {
+  Order order = USERORDER__ORDERS__V1__ORDER__INIT;
+  crpc_status why = {.code = CRPC_INTERNAL};
+  const char *request_id;
+  bool is_done = false;
+  int settled = -1;
+
+  if (load_order(pool, db, id, NULL, &order, NULL) != 1)
+    return false;
+  request_id = order.request_id; /* in |pool| until the caller clears it */
+  if (!claim(app, request_id))
+    return false;
+  if (load_order(pool, db, id, NULL, &order, NULL) != 1)
+    goto done;
+  if (order.state != USERORDER__ORDERS__V1__ORDER_STATE__ORDER_STATE_PENDING) {
+    is_done = true; /* a client retry settled it */
+    goto done;
+  }
+  if (release_stock(app, request_id, &why) == CRPC_OK &&
+      (settled = settle(db, order.id, "FAILED", CRPC_FAILED_PRECONDITION,
+                        which->failure)) < 0)
+    crpc_status_set(&why, CRPC_INTERNAL, "orders database: %s",
+                    sqlite3_errmsg(db));
+  is_done = settled >= 0;
+  if (settled == 1)
+    printf(NAME ": %s: pending order %" PRId64 " (%s) released and failed\n",
+           which->who, order.id, request_id);
+  else if (settled == 0)
+    printf(NAME ": %s: order %" PRId64 " (%s) was settled meanwhile\n",
+           which->who, order.id, request_id);
+  else
+    printf(NAME ": %s: order %" PRId64 " stays pending: %s (%s)\n", which->who,
+           order.id, why.message, crpc_code_name(why.code));
+  fflush(stdout);
+
+done:
+  unclaim(app, request_id);
+  return is_done;
+}
+
+/*
+ * Rolls back the PENDING orders |which| selects. Returns how many are left
+ * to try again, -1 when the database fails.
+ */
+static int roll_back_pending(struct orders *app, const struct rollback *which) {
   struct pool pool = {.call = NULL};
   sqlite3 *db = uo_db_open(app->db_path);
   sqlite3_stmt *stmt = NULL;
@@ -865,10 +951,14 @@ static int resolve_pending_once(struct orders *app) {
   if (db == NULL ||
       sqlite3_prepare_v2(db,
                          "SELECT id FROM orders WHERE state = 'PENDING' AND "
-                         "id <= ? ORDER BY id",
+                         "id > ?1 AND id <= ?2 AND created_unix_ms < ?3 "
+                         "ORDER BY id",
                          -1, &stmt, NULL) != SQLITE_OK)
     goto done;
-  sqlite3_bind_int64(stmt, 1, app->recover_up_to_id);
+  sqlite3_bind_int64(stmt, 1, which->after_id);
+  sqlite3_bind_int64(stmt, 2, which->up_to_id);
+  sqlite3_bind_int64(stmt, 3, which->created_before_unix_ms);
+  /* Ids first: no read stays open across the calls to product-service. */
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     if (count == cap) {
       int64_t *bigger;
@@ -880,39 +970,11 @@ static int resolve_pending_once(struct orders *app) {
     }
     ids[count++] = sqlite3_column_int64(stmt, 0);
   }
-  sqlite3_finalize(stmt);
-  stmt = NULL;
 
   left = 0;
   for (i = 0; i < count && !atomic_load(&app->is_stopping); i++) {
-    Order order = USERORDER__ORDERS__V1__ORDER__INIT;
-    crpc_status why = {.code = CRPC_INTERNAL, .message = "database error"};
-
-    if (load_order(&pool, db, ids[i], NULL, &order, NULL) != 1 ||
-        !claim(app, order.request_id)) {
+    if (!roll_back(app, db, &pool, ids[i], which))
       left++;
-      pool_clear(&pool);
-      continue;
-    }
-    /* Reread under the claim: a client retry may have settled it. */
-    if (load_order(&pool, db, ids[i], NULL, &order, NULL) == 1 &&
-        order.state ==
-            USERORDER__ORDERS__V1__ORDER_STATE__ORDER_STATE_PENDING) {
-      if (release_stock(app, order.request_id, &why) == CRPC_OK &&
-          settle(db, order.id, "FAILED", CRPC_FAILED_PRECONDITION,
-                 "abandoned: order-service stopped before confirming it") ==
-              0) {
-        printf(NAME ": recovery: pending order %" PRId64
-                    " (%s) released and failed\n",
-               order.id, order.request_id);
-      } else {
-        printf(NAME ": recovery: order %" PRId64 " stays pending: %s (%s)\n",
-               order.id, why.message, crpc_code_name(why.code));
-        left++;
-      }
-      fflush(stdout);
-    }
-    unclaim(app, order.request_id);
     pool_clear(&pool);
   }
 
@@ -924,22 +986,81 @@ done:
   return left;
 }
 
-static void *recovery_main(void *arg) {
-  struct orders *app = arg;
+/* Waits |ms| or until the service stops; false once it stops. */
+static bool wait_ms(struct orders *app, int64_t ms) {
+  struct timespec until;
+  int rc = 0;
 
-  while (!atomic_load(&app->is_stopping) && resolve_pending_once(app) != 0) {
-    int64_t until = crpc_now_ms() + RECOVERY_RETRY_MS;
-    struct timespec step = {.tv_sec = 0, .tv_nsec = 50 * 1000000};
-    while (!atomic_load(&app->is_stopping) && crpc_now_ms() < until)
-      nanosleep(&step, NULL);
+  clock_gettime(CLOCK_MONOTONIC, &until); /* the clock |wake| uses */
+  until.tv_sec += (time_t)(ms / 1000);
+  until.tv_nsec += (long)(ms % 1000) * 1000000;
+  if (until.tv_nsec >= 1000000000) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000;
+  }
+  pthread_mutex_lock(&app->mu);
+  while (!atomic_load(&app->is_stopping) && rc != ETIMEDOUT)
+    rc = pthread_cond_timedwait(&app->wake, &app->mu, &until);
+  pthread_mutex_unlock(&app->mu);
+  return !atomic_load(&app->is_stopping);
+}
+
+/*
+ * The sweeper thread: recovery of the orders from before the start, retried
+ * every RECOVERY_RETRY_MS until none is left, and a sweep every
+ * sweep_interval_ms. An order the sweep could not roll back (product-service
+ * away) is simply found again by the next one.
+ */
+static void *sweeper_main(void *arg) {
+  struct orders *app = arg;
+  char failure[96];
+  struct rollback recovery = {
+      .who = "recovery",
+      .up_to_id = app->recover_up_to_id,
+      .created_before_unix_ms = INT64_MAX,
+      .failure = "abandoned: order-service stopped before confirming it"};
+  struct rollback sweep = {.who = "sweeper",
+                           .after_id = app->recover_up_to_id,
+                           .up_to_id = INT64_MAX,
+                           .failure = failure};
+  bool is_recovering = app->recover_up_to_id > 0;
+  int64_t next_sweep = crpc_now_ms() + app->sweep_interval_ms;
+
+  snprintf(failure, sizeof(failure),
+           "abandoned: still pending after %" PRId64 " ms",
+           app->pending_timeout_ms);
+  while (!atomic_load(&app->is_stopping)) {
+    int64_t now = crpc_now_ms(), wake = INT64_MAX;
+
+    if (is_recovering)
+      is_recovering = roll_back_pending(app, &recovery) != 0;
+    if (app->sweep_interval_ms > 0 && now >= next_sweep) {
+      sweep.created_before_unix_ms = uo_unix_ms() - app->pending_timeout_ms;
+      roll_back_pending(app, &sweep);
+      next_sweep = now + app->sweep_interval_ms;
+    }
+    if (app->sweep_interval_ms > 0)
+      wake = next_sweep;
+    else if (!is_recovering)
+      break;
+    if (is_recovering && now + RECOVERY_RETRY_MS < wake)
+      wake = now + RECOVERY_RETRY_MS;
+    now = crpc_now_ms();
+    if (!wait_ms(app, wake > now ? wake - now : 0))
+      break;
   }
   return NULL;
 }
 
-/* Starts recovery if any order is PENDING; -1 if the database fails. */
-static int start_recovery(struct orders *app) {
+/*
+ * Starts the sweeper thread, noting which PENDING orders are from before
+ * the start. Returns -1 if the database or the thread fails.
+ */
+static int start_sweeper(struct orders *app) {
   sqlite3 *db = uo_db_open(app->db_path);
   sqlite3_stmt *stmt = NULL;
+  pthread_condattr_t attr;
+  int64_t pending;
   int rc = -1;
 
   if (db == NULL ||
@@ -947,27 +1068,57 @@ static int start_recovery(struct orders *app) {
                          "SELECT count(*), coalesce(max(id), 0) FROM orders "
                          "WHERE state = 'PENDING'",
                          -1, &stmt, NULL) != SQLITE_OK ||
-      sqlite3_step(stmt) != SQLITE_ROW)
-    goto done;
-  rc = 0;
-  if (sqlite3_column_int64(stmt, 0) == 0)
-    goto done;
-  printf(NAME ": %" PRId64 " pending order(s) from before; resolving them\n",
-         (int64_t)sqlite3_column_int64(stmt, 0));
-  fflush(stdout);
-  app->recover_up_to_id = sqlite3_column_int64(stmt, 1);
-  if (pthread_create(&app->recovery, NULL, recovery_main, app) != 0)
-    rc = -1;
-  else
-    app->has_recovery = true;
-
-done:
-  if (rc != 0)
+      sqlite3_step(stmt) != SQLITE_ROW) {
     fprintf(stderr, NAME ": recovery: %s\n",
             db != NULL ? sqlite3_errmsg(db) : "cannot open the database");
+    goto done;
+  }
+  pending = sqlite3_column_int64(stmt, 0);
+  app->recover_up_to_id = sqlite3_column_int64(stmt, 1);
+  if (pending > 0)
+    printf(NAME ": %" PRId64 " pending order(s) from before; resolving them\n",
+           pending);
+  if (app->sweep_interval_ms > 0)
+    printf(NAME ": rolling back orders pending for over %" PRId64
+                " ms, checking every %" PRId64 " ms\n",
+           app->pending_timeout_ms, app->sweep_interval_ms);
+  fflush(stdout);
+  rc = 0;
+  if (pending == 0 && app->sweep_interval_ms == 0)
+    goto done;
+  /* Timed waits on the monotonic clock: a wall-clock step cannot stall it. */
+  if (pthread_condattr_init(&attr) != 0 ||
+      pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+      pthread_cond_init(&app->wake, &attr) != 0) {
+    rc = -1;
+  } else if (pthread_create(&app->sweeper, NULL, sweeper_main, app) != 0) {
+    pthread_cond_destroy(&app->wake);
+    rc = -1;
+  } else {
+    app->has_sweeper = true;
+  }
+  pthread_condattr_destroy(&attr);
+  if (rc != 0)
+    fprintf(stderr, NAME ": cannot start the sweeper thread\n");
+
+done:
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return rc;
+}
+
+/* Stops the sweeper thread, waiting for a rollback in progress. */
+static void stop_sweeper(struct orders *app) {
+  pthread_mutex_lock(&app->mu);
+  atomic_store(&app->is_stopping, true);
+  if (app->has_sweeper)
+    pthread_cond_signal(&app->wake);
+  pthread_mutex_unlock(&app->mu);
+  if (!app->has_sweeper)
+    return;
+  pthread_join(app->sweeper, NULL);
+  pthread_cond_destroy(&app->wake);
+  app->has_sweeper = false;
 }
 
 /* --- main ---------------------------------------------------------------- */
@@ -977,6 +1128,8 @@ static void usage(FILE *out) {
           "usage: " NAME " [--host HOST] [--port PORT] [--db PATH]\n"
           "                     [--users TARGET] [--products TARGET]\n"
           "                     [--backend-timeout-ms N]\n"
+          "                     [--sweep-interval-ms N]\n"
+          "                     [--pending-timeout-ms N]\n"
           "                     [--plaintext | --tls-dir DIR]\n"
           "  --host HOST        address to listen on (default 127.0.0.1)\n"
           "  --port PORT        port, 0 for any free one (default 7003)\n"
@@ -987,10 +1140,27 @@ static void usage(FILE *out) {
           "  --backend-timeout-ms N\n"
           "                     deadline of outbound calls when the incoming\n"
           "                     call has none (default 10000)\n"
+          "  --sweep-interval-ms N\n"
+          "                     how often to look for orders left pending,\n"
+          "                     0 for never (default 10000)\n"
+          "  --pending-timeout-ms N\n"
+          "                     roll back orders pending for longer than\n"
+          "                     this; keep it well above the deadlines\n"
+          "                     clients give CreateOrder (default 60000)\n"
           "  --plaintext        no TLS, for local debugging\n"
           "  --tls-dir DIR      mTLS with DIR/ca.pem, DIR/" NAME ".pem and\n"
           "                     DIR/" NAME
           "-key.pem (default " UO_TLS_DIR_DEFAULT ")\n");
+}
+
+/* Parses --|flag|'s |value| into *out; says why and fails if out of range. */
+static bool parse_ms(const char *flag, const char *value, int64_t min,
+                     int64_t max, int64_t *out) {
+  if (uo_parse_int64(value, min, max, out) == 0)
+    return true;
+  fprintf(stderr, NAME ": bad --%s '%s' (%" PRId64 " to %" PRId64 ")\n", flag,
+          value, min, max);
+  return false;
 }
 
 int main(int argc, char **argv) {
@@ -1001,6 +1171,8 @@ int main(int argc, char **argv) {
       {"users", required_argument, NULL, 'u'},
       {"products", required_argument, NULL, 'r'},
       {"backend-timeout-ms", required_argument, NULL, 'b'},
+      {"sweep-interval-ms", required_argument, NULL, 'i'},
+      {"pending-timeout-ms", required_argument, NULL, 't'},
       {"plaintext", no_argument, NULL, 'P'},
       {"tls-dir", required_argument, NULL, 'T'},
       {"help", no_argument, NULL, 'H'},
@@ -1011,6 +1183,8 @@ int main(int argc, char **argv) {
       .list_orders = list_orders};
   static struct orders app = {.db_path = "orders.db",
                               .backend_timeout_ms = 10000,
+                              .sweep_interval_ms = 10000,
+                              .pending_timeout_ms = 60000,
                               .mu = PTHREAD_MUTEX_INITIALIZER};
   struct uo_security security = {.tls_dir = UO_TLS_DIR_DEFAULT};
   const char *host = "127.0.0.1";
@@ -1044,10 +1218,19 @@ int main(int argc, char **argv) {
       products_target = optarg;
       break;
     case 'b':
-      if (uo_parse_int64(optarg, 1, 3600000, &app.backend_timeout_ms) != 0) {
-        fprintf(stderr, NAME ": bad timeout '%s'\n", optarg);
+      if (!parse_ms("backend-timeout-ms", optarg, 1, 3600000,
+                    &app.backend_timeout_ms))
         return 2;
-      }
+      break;
+    case 'i':
+      if (!parse_ms("sweep-interval-ms", optarg, 0, 86400000,
+                    &app.sweep_interval_ms))
+        return 2;
+      break;
+    case 't':
+      if (!parse_ms("pending-timeout-ms", optarg, 1, 86400000,
+                    &app.pending_timeout_ms))
+        return 2;
       break;
     case 'P':
       security.is_plaintext = true;
@@ -1085,7 +1268,7 @@ int main(int argc, char **argv) {
     goto done;
   printf(NAME ": users at %s, products at %s\n", users_target, products_target);
   fflush(stdout);
-  if (start_recovery(&app) != 0)
+  if (start_sweeper(&app) != 0)
     goto done;
   if (uo_server_new(&server, NAME, &security) != 0)
     goto done;
@@ -1100,9 +1283,7 @@ int main(int argc, char **argv) {
 
 done:
   uo_server_free(&server);
-  atomic_store(&app.is_stopping, true);
-  if (app.has_recovery)
-    pthread_join(app.recovery, NULL);
+  stop_sweeper(&app);
   crpc_channel_free(app.users);
   crpc_channel_free(app.products);
   for (i = 0; i < app.busy_count; i++)

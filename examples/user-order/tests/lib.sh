@@ -21,6 +21,8 @@
 #   cli ARGS...                 order-cli against order-service (mTLS, by
 #                               name), 20 s at most
 #   sql NAME QUERY              sqlite3 on NAME's database (needs_sqlite3)
+#   wait_for_log NAME REGEX     fails unless NAME's log has a line matching
+#                               REGEX within 10 s
 #   fail MESSAGE                prints MESSAGE and every log, exits 1
 set -euo pipefail
 
@@ -175,6 +177,14 @@ kill9() {
 cli() {
   timeout 20 "$order_cli" --tls-dir "$certs" \
     --target "$(target orders "${ports[orders]}")" "$@"
+}
+
+wait_for_log() {
+  for _ in $(seq 200); do
+    grep -q "$2" "${logs[$1]}" && return 0
+    sleep 0.05
+  done
+  fail "no '$2' in $1's log within 10 s"
 }
 
 # create_until_done REQUEST_ID ARGS...: `cli create`, retried with the same
