@@ -7,23 +7,47 @@
 
 /*
  * Allocations left before failing, or -1 when injection is off. Read with a
- * relaxed load so that production code pays one plain load per allocation.
+ * relaxed load so that production code pays one plain load per allocation;
+ * only an armed hook pays for the compare-and-swap that lets several
+ * threads count down together.
  */
 static atomic_long fail_countdown = -1;
+static atomic_bool fail_only_once;
+static atomic_long failures;
 
-void crpc_mem_fail_after(long count) {
+static void arm(long count, bool once) {
+  atomic_store_explicit(&fail_only_once, once, memory_order_relaxed);
   atomic_store_explicit(&fail_countdown, count < 0 ? -1 : count,
                         memory_order_relaxed);
 }
 
+void crpc_mem_fail_after(long count) { arm(count, false); }
+
+void crpc_mem_fail_once_after(long count) { arm(count, true); }
+
+long crpc_mem_failures(void) {
+  return atomic_load_explicit(&failures, memory_order_relaxed);
+}
+
 static int should_fail(void) {
   long left = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+  long next;
 
-  if (left < 0)
-    return 0;
-  if (left == 0)
-    return 1;
-  atomic_store_explicit(&fail_countdown, left - 1, memory_order_relaxed);
+  while (left >= 0) {
+    if (left > 0)
+      next = left - 1;
+    else /* this one fails; so do the rest unless only once */
+      next =
+          atomic_load_explicit(&fail_only_once, memory_order_relaxed) ? -1 : 0;
+    if (atomic_compare_exchange_weak_explicit(&fail_countdown, &left, next,
+                                              memory_order_relaxed,
+                                              memory_order_relaxed)) {
+      if (left > 0)
+        return 0;
+      atomic_fetch_add_explicit(&failures, 1, memory_order_relaxed);
+      return 1;
+    }
+  }
   return 0;
 }
 
@@ -31,6 +55,18 @@ void *crpc_mem_malloc(size_t n) {
   if (should_fail())
     return NULL;
   /* malloc(0) may return NULL, which callers would take for OOM. */
+  return malloc(n ? n : 1);
+}
+
+static atomic_bool nghttp2_fails = true;
+
+void crpc_mem_fail_nghttp2(bool enabled) {
+  atomic_store_explicit(&nghttp2_fails, enabled, memory_order_relaxed);
+}
+
+void *crpc_mem_malloc_nghttp2(size_t n) {
+  if (atomic_load_explicit(&nghttp2_fails, memory_order_relaxed))
+    return crpc_mem_malloc(n);
   return malloc(n ? n : 1);
 }
 

@@ -9,6 +9,7 @@
 #ifndef CRPC_BASE_MEM_H
 #define CRPC_BASE_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* malloc(3) and friends; NULL when out of memory (or when made to fail). */
@@ -30,10 +31,26 @@ char *crpc_mem_strdup(const char *s);
 char *crpc_mem_strndup(const char *s, size_t n);
 
 /*
- * Test hook: after |count| more successful allocations, every allocation
- * fails until this is called again. -1 (the default) disables failing.
- * Process-wide; meant for single-threaded unit tests.
+ * Test hooks, process-wide (every thread's allocations count).
+ * crpc_mem_fail_after: after |count| more successful allocations, every
+ * allocation fails until this is called again. crpc_mem_fail_once_after:
+ * only the one allocation after the next |count| fails; the rest succeed.
+ * -1 (the default) disables failing, in either.
  */
 void crpc_mem_fail_after(long count);
+void crpc_mem_fail_once_after(long count);
+
+/* How many allocations the hooks have made fail since the process began. */
+long crpc_mem_failures(void);
+
+/*
+ * crpc_mem_malloc for nghttp2's memory (http2/h2_mem.c), which the hooks
+ * fail only while crpc_mem_fail_nghttp2(true), the default. nghttp2 1.52
+ * frees a DATA frame's item twice when queueing it runs out of memory
+ * (nghttp2_submit_data after nghttp2_stream_attach_item fails), so tests
+ * of whole calls turn it off, not to test nghttp2's bug instead of ours.
+ */
+void *crpc_mem_malloc_nghttp2(size_t n);
+void crpc_mem_fail_nghttp2(bool enabled);
 
 #endif /* CRPC_BASE_MEM_H */

@@ -230,6 +230,8 @@ static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
   code = crpc_rmsg_queue_push(&call->io.received, msg, len, compressed);
   pthread_cond_broadcast(&call->io.cv);
   pthread_mutex_unlock(&call->io.mu);
+  if (code != CRPC_OK) /* on_data reports recv_error: the message is lost */
+    crpc_status_set(&call->recv_error, code, "out of memory");
   return code;
 }
 

@@ -224,10 +224,10 @@ static bool same_addr(const crpc_addr *a, const crpc_addr *b) {
 
 /* Makes the subchannels those of |addrs|: new ones added, gone ones
  * drained (their calls finish; no new ones start there). */
-static void set_addresses(crpc_lb *lb, const crpc_addr *addrs, size_t count) {
+static bool set_addresses(crpc_lb *lb, const crpc_addr *addrs, size_t count) {
   subchannel *subs = crpc_mem_calloc(count ? count : 1, sizeof(*subs));
   if (subs == NULL)
-    return; /* keep what we have */
+    return false; /* keep what we have */
   for (size_t i = 0; i < lb->sub_count; i++)
     lb->subs[i].is_present = false;
   for (size_t i = 0; i < count; i++) {
@@ -252,6 +252,7 @@ static void set_addresses(crpc_lb *lb, const crpc_addr *addrs, size_t count) {
   lb->subs = subs;
   lb->sub_count = count;
   lb->rr_next = 0;
+  return true;
 }
 
 static void wake_waiters(crpc_lb *lb) {
@@ -275,14 +276,21 @@ static void on_resolved(void *arg, const crpc_resolution *res) {
   if (res->status.code == CRPC_CANCELLED)
     return; /* closing */
   int64_t now = crpc_now_ms();
-  lb->resolved_at = now;
-  if (res->status.code == CRPC_OK) {
-    set_addresses(lb, res->addrs, res->count);
+  if (res->status.code == CRPC_RESOURCE_EXHAUSTED ||
+      (res->status.code == CRPC_OK &&
+       !set_addresses(lb, res->addrs, res->count))) {
+    /* Out of memory: the answer is lost, not wrong, so the next pick
+     * resolves again as if this one had not happened. */
+    crpc_status_set(&lb->last_error, CRPC_RESOURCE_EXHAUSTED, "out of memory");
+    lb->expires_at = now;
+  } else if (res->status.code == CRPC_OK) {
+    lb->resolved_at = now;
     int64_t ttl = res->ttl_ms > 0 ? res->ttl_ms : DEFAULT_TTL_MS;
     lb->expires_at = now + ttl;
     lb->last_error.code = CRPC_OK;
     lb->last_error.message[0] = '\0';
   } else {
+    lb->resolved_at = now;
     lb->last_error = res->status;
     if (lb->sub_count > 0)
       crpc_log(CRPC_LOG_WARN, "%s; keeping %zu known addresses",
@@ -311,8 +319,10 @@ static void maybe_resolve(crpc_lb *lb) {
     if (crpc_resolver_new(&lb->resolver, lb->p.loop, lb->target.dns_server,
                           &why) != CRPC_OK) {
       lb->last_error = why;
-      lb->resolved_at = now;
-      lb->expires_at = now;
+      if (why.code != CRPC_RESOURCE_EXHAUSTED) { /* else retry next pick */
+        lb->resolved_at = now;
+        lb->expires_at = now;
+      }
       return;
     }
   }
@@ -463,8 +473,11 @@ crpc_code crpc_lb_new(crpc_lb **out, const crpc_lb_params *params) {
   lb->p.target = &lb->target;
   crpc_list_init(&lb->waiters);
   atomic_init(&lb->state, CRPC_CHANNEL_IDLE);
-  if (lb->target.scheme != CRPC_TARGET_DNS)
-    set_addresses(lb, lb->target.addrs, lb->target.addr_count);
+  if (lb->target.scheme != CRPC_TARGET_DNS &&
+      !set_addresses(lb, lb->target.addrs, lb->target.addr_count)) {
+    crpc_mem_free(lb);
+    return CRPC_RESOURCE_EXHAUSTED;
+  }
   *out = lb;
   return CRPC_OK;
 }

@@ -48,7 +48,7 @@ static void *take(crpc_h2_mem *m, size_t n) {
     size_t len = cls < LARGE ? class_len(cls) : n;
     if (len > SIZE_MAX - sizeof(block))
       return NULL;
-    b = crpc_mem_malloc(sizeof(block) + len);
+    b = crpc_mem_malloc_nghttp2(sizeof(block) + len);
     if (b == NULL)
       return NULL;
     b->len = len;

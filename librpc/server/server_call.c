@@ -485,12 +485,15 @@ static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
     call->request_bytes = crpc_arena_memdup(&call->arena, msg, len ? len : 1);
     call->request_len = len;
     call->was_compressed = compressed;
-    return call->request_bytes != NULL ? CRPC_OK : CRPC_RESOURCE_EXHAUSTED;
+    code = call->request_bytes != NULL ? CRPC_OK : CRPC_RESOURCE_EXHAUSTED;
+  } else {
+    pthread_mutex_lock(&call->io.mu);
+    code = crpc_rmsg_queue_push(&call->io.received, msg, len, compressed);
+    pthread_cond_broadcast(&call->io.cv);
+    pthread_mutex_unlock(&call->io.mu);
   }
-  pthread_mutex_lock(&call->io.mu);
-  code = crpc_rmsg_queue_push(&call->io.received, msg, len, compressed);
-  pthread_cond_broadcast(&call->io.cv);
-  pthread_mutex_unlock(&call->io.mu);
+  if (code != CRPC_OK) /* on_data answers with recv_error */
+    crpc_status_set(&call->recv_error, code, "out of memory");
   return code;
 }
 
