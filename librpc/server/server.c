@@ -554,8 +554,9 @@ static void on_stop_listening(void *arg) {
 static void on_drain(void *arg) {
   server_loop *sl = arg;
   sl->is_draining = true;
+  /* Two steps, so requests already on their way are served, not refused. */
   for (size_t i = 0; i < sl->conn_count; i++)
-    crpc_h2_conn_drain(sl->conns[i]);
+    crpc_h2_conn_drain_gracefully(sl->conns[i]);
 }
 
 static void on_close_all(void *arg) {

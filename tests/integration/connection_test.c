@@ -370,6 +370,22 @@ Test(connection, graceful_goaway_goes_on_without_a_ping_ack) {
   expect_two_step_goaway(false);
 }
 
+Test(connection, shutdown_goaway_has_two_steps) {
+  start_server(NULL, NULL);
+  raw_client c;
+  raw_connect(&c);
+  raw_flush(&c);
+  cr_assert(raw_read(&c)); /* the server's SETTINGS: the connection is up */
+  kill(server.pid, SIGTERM);
+  raw_read_to_end(&c); /* acking the notice's PING */
+  cr_assert_eq(test_proc_stop(&server, SIGTERM), 0, "unclean exit");
+  uint32_t ids[2];
+  cr_assert_eq(wire_goaways(&c, ids, 2), 2);
+  cr_assert_eq(ids[0], INT32_MAX);
+  cr_assert_eq(ids[1], 0);
+  raw_close(&c);
+}
+
 Test(connection, max_age_ends_connections_without_failing_a_call) {
   start_server("--max_age=300,10000", NULL);
   crpc_channel *ch = open_channel(NULL);
