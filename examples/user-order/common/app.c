@@ -39,6 +39,47 @@ int uo_security_check(const char *name, const struct uo_security *security) {
   return 0;
 }
 
+int uo_service_option(const char *name, int opt, const char *arg,
+                      struct uo_service_flags *flags,
+                      void (*usage)(FILE *out)) {
+  switch (opt) {
+  case 'h':
+    flags->host = arg;
+    return UO_CONTINUE;
+  case 'p':
+    if (uo_parse_int64(arg, 0, 65535, &flags->port) != 0) {
+      fprintf(stderr, "%s: bad port '%s'\n", name, arg);
+      return 2;
+    }
+    return UO_CONTINUE;
+  case 'd':
+    flags->db_path = arg;
+    return UO_CONTINUE;
+  case 'P':
+    flags->security.is_plaintext = true;
+    return UO_CONTINUE;
+  case 'T':
+    flags->security.tls_dir = arg;
+    return UO_CONTINUE;
+  case 'H':
+    usage(stdout);
+    return 0;
+  default:
+    usage(stderr);
+    return 2;
+  }
+}
+
+int uo_service_flags_check(const char *name, int argc, int optind,
+                           const struct uo_service_flags *flags,
+                           void (*usage)(FILE *out)) {
+  if (optind != argc) {
+    usage(stderr);
+    return 2;
+  }
+  return uo_security_check(name, &flags->security) == 0 ? UO_CONTINUE : 2;
+}
+
 /*
  * TLS options for program |name|: trust DIR/ca.pem only, and DIR/NAME.pem
  * as this side's certificate when |cert_is_required| or the file exists.

@@ -6,6 +6,7 @@
 #ifndef UO_APP_H
 #define UO_APP_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,44 @@ struct uo_security {
  * read.
  */
 int uo_security_check(const char *name, const struct uo_security *security);
+
+/*
+ * The flags every service takes: --host, --port, --db, --plaintext,
+ * --tls-dir and --help. A service puts UO_SERVICE_OPTIONS in its
+ * getopt_long table, fills in its defaults, handles its own options and
+ * passes every other one to uo_service_option(); after the loop,
+ * uo_service_flags_check().
+ */
+struct uo_service_flags {
+  const char *host;
+  int64_t port;
+  const char *db_path;
+  struct uo_security security;
+};
+/* clang-format off */
+#define UO_SERVICE_OPTIONS                    \
+  {"host", required_argument, NULL, 'h'},     \
+  {"port", required_argument, NULL, 'p'},     \
+  {"db", required_argument, NULL, 'd'},       \
+  {"plaintext", no_argument, NULL, 'P'},      \
+  {"tls-dir", required_argument, NULL, 'T'},  \
+  {"help", no_argument, NULL, 'H'}
+/* clang-format on */
+
+/* What uo_service_option() and uo_service_flags_check() return to go on;
+ * anything else is the exit status for main. */
+#define UO_CONTINUE (-1)
+
+/* Takes option |opt| (getopt_long's result, |arg| its optarg); prints
+ * |usage| for --help (status 0) or an unknown option (status 2). */
+int uo_service_option(const char *name, int opt, const char *arg,
+                      struct uo_service_flags *flags, void (*usage)(FILE *out));
+
+/* No arguments may follow the options (|optind| of |argc|), and the
+ * security flags must be usable (uo_security_check). */
+int uo_service_flags_check(const char *name, int argc, int optind,
+                           const struct uo_service_flags *flags,
+                           void (*usage)(FILE *out));
 
 /*
  * A channel to |target| (any crpc target; the services use

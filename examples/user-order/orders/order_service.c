@@ -1165,52 +1165,35 @@ static bool parse_ms(const char *flag, const char *value, int64_t min,
 
 int main(int argc, char **argv) {
   static const struct option long_options[] = {
-      {"host", required_argument, NULL, 'h'},
-      {"port", required_argument, NULL, 'p'},
-      {"db", required_argument, NULL, 'd'},
+      UO_SERVICE_OPTIONS,
       {"users", required_argument, NULL, 'u'},
       {"products", required_argument, NULL, 'r'},
       {"backend-timeout-ms", required_argument, NULL, 'b'},
       {"sweep-interval-ms", required_argument, NULL, 'i'},
       {"pending-timeout-ms", required_argument, NULL, 't'},
-      {"plaintext", no_argument, NULL, 'P'},
-      {"tls-dir", required_argument, NULL, 'T'},
-      {"help", no_argument, NULL, 'H'},
       {NULL, 0, NULL, 0}};
   Userorder__Orders__V1__OrderService_Handlers handlers = {
       .create_order = create_order,
       .get_order = get_order,
       .list_orders = list_orders};
-  static struct orders app = {.db_path = "orders.db",
-                              .backend_timeout_ms = 10000,
+  struct uo_service_flags flags = {.host = "127.0.0.1",
+                                   .port = 7003,
+                                   .db_path = "orders.db",
+                                   .security.tls_dir = UO_TLS_DIR_DEFAULT};
+  static struct orders app = {.backend_timeout_ms = 10000,
                               .sweep_interval_ms = 10000,
                               .pending_timeout_ms = 60000,
                               .mu = PTHREAD_MUTEX_INITIALIZER};
-  struct uo_security security = {.tls_dir = UO_TLS_DIR_DEFAULT};
-  const char *host = "127.0.0.1";
   const char *users_target = "127.0.0.1:7001";
   const char *products_target = "127.0.0.1:7002";
   char config[512];
-  int64_t port = 7003;
   struct uo_server server = {0};
   crpc_code code;
-  int opt, status = 1;
+  int opt, flag_status, status = 1;
   size_t i;
 
   while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
     switch (opt) {
-    case 'h':
-      host = optarg;
-      break;
-    case 'p':
-      if (uo_parse_int64(optarg, 0, 65535, &port) != 0) {
-        fprintf(stderr, NAME ": bad port '%s'\n", optarg);
-        return 2;
-      }
-      break;
-    case 'd':
-      app.db_path = optarg;
-      break;
     case 'u':
       users_target = optarg;
       break;
@@ -1232,36 +1215,26 @@ int main(int argc, char **argv) {
                     &app.pending_timeout_ms))
         return 2;
       break;
-    case 'P':
-      security.is_plaintext = true;
-      break;
-    case 'T':
-      security.tls_dir = optarg;
-      break;
-    case 'H':
-      usage(stdout);
-      return 0;
     default:
-      usage(stderr);
-      return 2;
+      if ((flag_status = uo_service_option(NAME, opt, optarg, &flags, usage)) !=
+          UO_CONTINUE)
+        return flag_status;
     }
   }
-  if (optind != argc) {
-    usage(stderr);
-    return 2;
-  }
-  if (uo_security_check(NAME, &security) != 0)
-    return 2;
+  if ((flag_status = uo_service_flags_check(NAME, argc, optind, &flags,
+                                            usage)) != UO_CONTINUE)
+    return flag_status;
+  app.db_path = flags.db_path;
 
   uo_block_signals();
   if (uo_db_init(app.db_path, schema) != 0)
     return 1;
   /* Several user-service instances share one name: use them all. */
-  if (uo_channel_new(&app.users, NAME, users_target, &security,
+  if (uo_channel_new(&app.users, NAME, users_target, &flags.security,
                      backend_config(config, sizeof(config),
                                     "userorder.users.v1.UserService",
                                     "round_robin")) != CRPC_OK ||
-      uo_channel_new(&app.products, NAME, products_target, &security,
+      uo_channel_new(&app.products, NAME, products_target, &flags.security,
                      backend_config(config, sizeof(config),
                                     "userorder.products.v1.ProductService",
                                     "pick_first")) != CRPC_OK)
@@ -1270,7 +1243,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
   if (start_sweeper(&app) != 0)
     goto done;
-  if (uo_server_new(&server, NAME, &security) != 0)
+  if (uo_server_new(&server, NAME, &flags.security) != 0)
     goto done;
   code = userorder__orders__v1__order_service__register_handlers(
       server.server, &handlers, &app);
@@ -1279,7 +1252,7 @@ int main(int argc, char **argv) {
             crpc_code_name(code));
     goto done;
   }
-  status = uo_serve(NAME, &server, host, (int)port, NULL, NULL);
+  status = uo_serve(NAME, &server, flags.host, (int)flags.port, NULL, NULL);
 
 done:
   uo_server_free(&server);

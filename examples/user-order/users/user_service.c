@@ -193,65 +193,34 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-  static const struct option long_options[] = {
-      {"host", required_argument, NULL, 'h'},
-      {"port", required_argument, NULL, 'p'},
-      {"db", required_argument, NULL, 'd'},
-      {"plaintext", no_argument, NULL, 'P'},
-      {"tls-dir", required_argument, NULL, 'T'},
-      {"help", no_argument, NULL, 'H'},
-      {NULL, 0, NULL, 0}};
+  static const struct option long_options[] = {UO_SERVICE_OPTIONS,
+                                               {NULL, 0, NULL, 0}};
   Userorder__Users__V1__UserService_Handlers handlers = {
       .get_user = get_user,
       .create_user = create_user,
       .list_users = list_users};
-  struct users app = {.db_path = "users.db"};
-  struct uo_security security = {.tls_dir = UO_TLS_DIR_DEFAULT};
-  const char *host = "127.0.0.1";
-  int64_t port = 7001;
+  struct uo_service_flags flags = {.host = "127.0.0.1",
+                                   .port = 7001,
+                                   .db_path = "users.db",
+                                   .security.tls_dir = UO_TLS_DIR_DEFAULT};
+  struct users app = {0};
   struct uo_server server = {0};
   crpc_code code;
-  int opt, status = 1;
+  int opt, flag_status, status = 1;
 
-  while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-    switch (opt) {
-    case 'h':
-      host = optarg;
-      break;
-    case 'p':
-      if (uo_parse_int64(optarg, 0, 65535, &port) != 0) {
-        fprintf(stderr, NAME ": bad port '%s'\n", optarg);
-        return 2;
-      }
-      break;
-    case 'd':
-      app.db_path = optarg;
-      break;
-    case 'P':
-      security.is_plaintext = true;
-      break;
-    case 'T':
-      security.tls_dir = optarg;
-      break;
-    case 'H':
-      usage(stdout);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (optind != argc) {
-    usage(stderr);
-    return 2;
-  }
-  if (uo_security_check(NAME, &security) != 0)
-    return 2;
+  while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1)
+    if ((flag_status = uo_service_option(NAME, opt, optarg, &flags, usage)) !=
+        UO_CONTINUE)
+      return flag_status;
+  if ((flag_status = uo_service_flags_check(NAME, argc, optind, &flags,
+                                            usage)) != UO_CONTINUE)
+    return flag_status;
+  app.db_path = flags.db_path;
 
   uo_block_signals();
   if (uo_db_init(app.db_path, schema) != 0)
     return 1;
-  if (uo_server_new(&server, NAME, &security) != 0)
+  if (uo_server_new(&server, NAME, &flags.security) != 0)
     goto done;
   code = userorder__users__v1__user_service__register_handlers(server.server,
                                                                &handlers, &app);
@@ -260,7 +229,7 @@ int main(int argc, char **argv) {
             crpc_code_name(code));
     goto done;
   }
-  status = uo_serve(NAME, &server, host, (int)port, NULL, NULL);
+  status = uo_serve(NAME, &server, flags.host, (int)flags.port, NULL, NULL);
 
 done:
   uo_server_free(&server);
