@@ -3,7 +3,6 @@
  */
 #include "channel/retry.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 #include "base/clock.h"
@@ -31,8 +30,8 @@ bool crpc_retry_throttle_allows(const crpc_retry_throttle *t) {
 void crpc_retry_throttle_record(crpc_retry_throttle *t, bool is_failure) {
   if (!t->is_enabled)
     return;
-  t->tokens = is_failure ? fmax(t->tokens - 1, 0)
-                         : fmin(t->tokens + t->token_ratio, t->max_tokens);
+  double tokens = is_failure ? t->tokens - 1 : t->tokens + t->token_ratio;
+  t->tokens = tokens < 0 ? 0 : tokens > t->max_tokens ? t->max_tokens : tokens;
 }
 
 /* A small per-thread generator: jitter needs no more. */
@@ -47,8 +46,11 @@ static uint64_t next_random(void) {
 }
 
 int64_t crpc_retry_backoff_ms(const crpc_retry_policy *p, int attempts) {
-  double cap = (double)p->initial_backoff_ms *
-               pow(p->backoff_multiplier, attempts > 1 ? attempts - 1 : 0);
+  /* initial x multiplier^(attempts - 1): a loop, since attempts are few
+   * (maxAttempts <= 5) and pow() alone would load libm into every process. */
+  double cap = (double)p->initial_backoff_ms;
+  for (int i = 1; i < attempts && cap < (double)p->max_backoff_ms; i++)
+    cap *= p->backoff_multiplier;
   if (cap > (double)p->max_backoff_ms)
     cap = (double)p->max_backoff_ms;
   double unit = (double)(next_random() >> 11) / (double)(1ull << 53);

@@ -4,7 +4,6 @@
 #include "channel/service_config.h"
 
 #include <json-c/json.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,8 +199,10 @@ static crpc_code parse_throttling(json_object *t, crpc_service_config *c,
       !(json_object_get_double(v) > 0))
     return FAIL("retryThrottling: tokenRatio must be above 0");
   /* gRFC A6: tokenRatio keeps three decimal places; one that rounds to 0
-   * would never refill the tokens, so grpc-core rejects it too. */
-  c->token_ratio = floor(json_object_get_double(v) * 1000) / 1000;
+   * would never refill the tokens, so grpc-core rejects it too. Truncated
+   * by a cast (no libm); ratios past 1e6 have no decimals worth keeping. */
+  double ratio = json_object_get_double(v);
+  c->token_ratio = ratio < 1e6 ? (double)(int64_t)(ratio * 1000) / 1000 : ratio;
   if (!(c->token_ratio > 0))
     return FAIL("retryThrottling: tokenRatio must be at least 0.001");
   c->has_throttling = true;
