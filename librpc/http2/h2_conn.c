@@ -736,7 +736,15 @@ static void on_io(void *arg, bool readable, bool writable) {
     if ((size_t)n < sizeof(buf))
       break;
   }
-  schedule(conn);
+  /* Answer what this read produced now, not before the loop waits: the
+   * replies still leave in one write, and their streams (with their calls)
+   * close before the next connection's requests are read, so the memory in
+   * use follows one connection's calls, not those of every connection that
+   * woke the loop together. */
+  if (conn->state == OPEN)
+    flush(conn);
+  else
+    schedule(conn);
 }
 
 static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop,
