@@ -13,6 +13,7 @@ struct crpc_workers {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   crpc_task *head, *tail; /* queued work */
+  int queued;             /* tasks in that queue */
   int max_threads;
   int thread_count;
   int idle_count;
@@ -35,6 +36,7 @@ static void *worker_main(void *arg) {
     w->head = t->next;
     if (w->head == NULL)
       w->tail = NULL;
+    w->queued--;
     t->next = NULL;
     pthread_mutex_unlock(&w->mu);
     t->cb(t->arg);
@@ -68,9 +70,14 @@ void crpc_workers_run(crpc_workers *w, crpc_task *task) {
   else
     w->head = task;
   w->tail = task;
-  /* A thread per task until the cap: a blocked handler must not hold up
-   * the others queued behind it. */
-  if (w->idle_count == 0 && w->thread_count < w->max_threads) {
+  w->queued++;
+  /*
+   * A thread per task until the cap: a blocked handler must not hold up
+   * the others queued behind it. Idle threads count only for as many tasks
+   * as there are of them: one signalled but not yet awake is still idle,
+   * and tasks queued before it wakes need threads of their own.
+   */
+  if (w->queued > w->idle_count && w->thread_count < w->max_threads) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
