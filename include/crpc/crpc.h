@@ -1,5 +1,6 @@
 /*
- * crpc/crpc.h: the whole public API of librpc. Include this one header.
+ * crpc/crpc.h: the whole public API of crpc. Include this one header, and
+ * link librpc (pkg-config librpc), plus librpc-tls for tls.h's functions.
  *
  *   common.h    crpc_code, crpc_status, crpc_now_ms()
  *   metadata.h  crpc_metadata, custom request/response metadata
@@ -7,7 +8,8 @@
  *   channel.h   crpc_channel, a client's connection to a target
  *   call.h      client calls: unary (sync and async) and streaming
  *   server.h    crpc_server and, inside handlers, crpc_server_call
- *   credentials.h  TLS and mutual TLS for channels and servers
+ *   credentials.h  credentials on channels and servers, peer identity
+ *   tls.h       TLS and mutual TLS credentials (librpc-tls)
  *   health.h    grpc.health.v1.Health, crpc_health
  *   reflection.h  server reflection (grpcurl, buf curl)
  */
@@ -23,6 +25,7 @@
 #include "reflection.h"
 #include "server.h"
 #include "service.h"
+#include "tls.h"
 #include "crpc/version.h"
 
 #endif /* CRPC_CRPC_H */

@@ -15,6 +15,8 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "base/export.h"
+
 struct crpc_arena_chunk;
 
 /* The struct is visible so it can be embedded; its fields are private. */
@@ -34,10 +36,10 @@ typedef struct crpc_arena {
 void crpc_arena_init(crpc_arena *a, void *first_block, size_t first_len);
 
 /* |n| bytes, 16-byte aligned, uninitialized; NULL when out of memory. */
-void *crpc_arena_alloc(crpc_arena *a, size_t n);
+CRPC_INTERNAL_API void *crpc_arena_alloc(crpc_arena *a, size_t n);
 
 /* Copies into the arena; NULL when out of memory. */
-char *crpc_arena_strdup(crpc_arena *a, const char *s);
+CRPC_INTERNAL_API char *crpc_arena_strdup(crpc_arena *a, const char *s);
 void *crpc_arena_memdup(crpc_arena *a, const void *p, size_t n);
 
 /*

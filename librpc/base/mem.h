@@ -12,9 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/export.h"
+
 /* malloc(3) and friends; NULL when out of memory (or when made to fail). */
-void *crpc_mem_malloc(size_t n);
-void *crpc_mem_calloc(size_t count, size_t n);
+CRPC_INTERNAL_API void *crpc_mem_malloc(size_t n);
+CRPC_INTERNAL_API void *crpc_mem_calloc(size_t count, size_t n);
 /*
  * |n| bytes of which only the first |zeroed_len| are zeroed: for objects
  * that end in storage needing no initialization, such as an arena's first
@@ -24,11 +26,11 @@ void *crpc_mem_malloc_zeroed(size_t n, size_t zeroed_len);
 void *crpc_mem_realloc(void *p, size_t n);
 
 /* free(3); NULL is a no-op. */
-void crpc_mem_free(void *p);
+CRPC_INTERNAL_API void crpc_mem_free(void *p);
 
 /* Copies of |s|; crpc_mem_strndup copies at most |n| bytes, NUL-terminated. */
-char *crpc_mem_strdup(const char *s);
-char *crpc_mem_strndup(const char *s, size_t n);
+CRPC_INTERNAL_API char *crpc_mem_strdup(const char *s);
+CRPC_INTERNAL_API char *crpc_mem_strndup(const char *s, size_t n);
 
 /*
  * Test hooks, process-wide (every thread's allocations count).

@@ -29,7 +29,6 @@
 #include "call/call_opts.h"
 #include "call/headers.h"
 #include "call/message.h"
-#include "tls/tls.h"
 #include "wire/framing.h"
 #include "wire/metadata.h"
 #include "wire/status.h"
@@ -634,7 +633,7 @@ void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
     call->peer = "";
   /* A copy: the handler may outlive the connection. */
   call->identity =
-      crpc_tls_peer_identity(crpc_h2_conn_stream(conn), &call->arena);
+      crpc_stream_peer_identity(crpc_h2_conn_stream(conn), &call->arena);
   *link = &call->stream;
   return call;
 }

@@ -289,11 +289,16 @@ static void tls_free(crpc_stream *s) {
   crpc_mem_free(t);
 }
 
+/* Below, with the certificate parsing. */
+static const crpc_peer_identity *tls_peer_identity(const crpc_stream *s,
+                                                   crpc_arena *arena);
+
 static const crpc_stream_ops tls_ops = {
     .read = tls_read,
     .write = tls_write,
     .handshake = tls_handshake,
     .has_pending = tls_has_pending,
+    .peer_identity = tls_peer_identity,
     .free = tls_free,
 };
 
@@ -427,10 +432,8 @@ static char *san_text(const GENERAL_NAME *gn, crpc_arena *arena) {
   return crpc_arena_strdup(arena, text);
 }
 
-const crpc_peer_identity *crpc_tls_peer_identity(const crpc_stream *s,
-                                                 crpc_arena *arena) {
-  if (s == NULL || s->ops != &tls_ops)
-    return NULL;
+static const crpc_peer_identity *tls_peer_identity(const crpc_stream *s,
+                                                   crpc_arena *arena) {
   const tls_stream *t = (const tls_stream *)s;
   X509 *cert = SSL_get0_peer_certificate(t->ssl);
   if (cert == NULL || SSL_get_verify_result(t->ssl) != X509_V_OK)

@@ -1,11 +1,13 @@
 /*
  * tls/tls.h: TLS as a stream over a stream, on OpenSSL 3.
  *
- * The only code that includes OpenSSL. A crpc_tls_ctx is one SSL_CTX built
- * from crpc_tls_opts, shared by every connection made with it; a TLS
- * stream is one SSL over a lower stream (the socket), reading and writing
- * it through a BIO, so that HTTP/2 above sees plain bytes
- * (transport/stream.h) and the socket below sees records.
+ * The only code that includes OpenSSL, built into librpc-tls, never into
+ * librpc. A crpc_tls_ctx is one SSL_CTX built from crpc_tls_opts, shared
+ * by every connection made with it; a TLS stream is one SSL over a lower
+ * stream (the socket), reading and writing it through a BIO, so that
+ * HTTP/2 above sees plain bytes (transport/stream.h) and the socket below
+ * sees records. Its peer_identity op tells a server who a verified client
+ * is.
  *
  * Policy, the same everywhere: TLS 1.2 at least (1.3 preferred), AEAD
  * ECDHE suites for 1.2 (RFC 9113 9.2), ALPN "h2" required both ways, SNI
@@ -13,13 +15,12 @@
  * tickets. Contexts are immutable once made and safe to share between
  * threads; a stream belongs to its loop thread.
  */
-#ifndef CRPC_TLS_H
-#define CRPC_TLS_H
+#ifndef CRPC_TLS_TLS_H
+#define CRPC_TLS_TLS_H
 
 #include <stdbool.h>
 
-#include "base/arena.h"
-#include "crpc/credentials.h"
+#include "crpc/tls.h"
 #include "transport/stream.h"
 
 /* Default of crpc_tls_opts_set_handshake_timeout_ms. */
@@ -68,11 +69,4 @@ crpc_code crpc_tls_stream_new(crpc_stream **out, crpc_tls_ctx *ctx,
                               crpc_stream *lower, const char *server_name,
                               int64_t handshake_timeout_ms, crpc_status *why);
 
-/*
- * The peer's verified certificate identity, copied into |arena|: NULL if
- * |s| is not TLS, the peer sent no certificate, or out of memory.
- */
-const crpc_peer_identity *crpc_tls_peer_identity(const crpc_stream *s,
-                                                 crpc_arena *arena);
-
-#endif /* CRPC_TLS_H */
+#endif /* CRPC_TLS_TLS_H */

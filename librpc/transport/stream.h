@@ -3,9 +3,10 @@
  * carries its bytes.
  *
  * A stream is a socket (ops == NULL: read(2) and write(2) on fd, called
- * directly) or a layer over another stream, such as TLS (tls/tls.h), which
- * fills in ops. HTTP/2 reads and writes a stream and never learns what is
- * below it (curl docs/internals/CONNECTION-FILTERS.md).
+ * directly) or a layer over another stream, such as TLS (tls/tls.h, in the
+ * separate librpc-tls library), which fills in ops. HTTP/2 reads and
+ * writes a stream and never learns what is below it (curl
+ * docs/internals/CONNECTION-FILTERS.md).
  *
  * Every stream is non-blocking and used by one loop thread. A read or
  * write that cannot progress returns CRPC_STREAM_AGAIN with wants_read /
@@ -19,7 +20,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "crpc/common.h"
+#include "base/arena.h"
+#include "base/export.h"
+#include "crpc/credentials.h"
 
 /* Results of read and write besides a byte count (0 is end of stream). */
 #define CRPC_STREAM_AGAIN (-1) /* would block: wait as wants_* say */
@@ -40,6 +43,10 @@ typedef struct crpc_stream_ops {
   /* Bytes already received and buffered inside the layer, so that waiting
    * for fd to be readable would wait for nothing. NULL if it never has. */
   bool (*has_pending)(const crpc_stream *s);
+  /* The peer's verified identity copied into |arena|, or NULL: no
+   * certificate, or out of memory. NULL if the layer never knows one. */
+  const crpc_peer_identity *(*peer_identity)(const crpc_stream *s,
+                                             crpc_arena *arena);
   /* Frees the layer and the stream below it (closing fd). */
   void (*free)(crpc_stream *s);
 } crpc_stream_ops;
@@ -59,9 +66,11 @@ struct crpc_stream {
 crpc_stream *crpc_stream_socket_new(int fd);
 
 /* The plain socket's read and write (transport/socket.c). */
-ssize_t crpc_stream_socket_read(crpc_stream *s, uint8_t *buf, size_t len);
-ssize_t crpc_stream_socket_write(crpc_stream *s, const uint8_t *buf,
-                                 size_t len);
+CRPC_INTERNAL_API ssize_t crpc_stream_socket_read(crpc_stream *s, uint8_t *buf,
+                                                  size_t len);
+CRPC_INTERNAL_API ssize_t crpc_stream_socket_write(crpc_stream *s,
+                                                   const uint8_t *buf,
+                                                   size_t len);
 
 /* Reads up to |len| bytes: a count, 0 at the end, AGAIN or ERROR. */
 static inline ssize_t crpc_stream_read(crpc_stream *s, uint8_t *buf,
@@ -88,7 +97,19 @@ static inline bool crpc_stream_has_pending(const crpc_stream *s) {
          s->ops->has_pending(s);
 }
 
+/*
+ * Who the peer is, from a certificate the top layer verified, copied into
+ * |arena|: NULL for a plain socket, a peer without a certificate, or when
+ * out of memory.
+ */
+static inline const crpc_peer_identity *
+crpc_stream_peer_identity(const crpc_stream *s, crpc_arena *arena) {
+  return s->ops != NULL && s->ops->peer_identity != NULL
+             ? s->ops->peer_identity(s, arena)
+             : NULL;
+}
+
 /* Closes the socket and frees every layer. NULL is a no-op. */
-void crpc_stream_free(crpc_stream *s);
+CRPC_INTERNAL_API void crpc_stream_free(crpc_stream *s);
 
 #endif /* CRPC_STREAM_H */
