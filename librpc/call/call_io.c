@@ -10,6 +10,8 @@ void crpc_call_io_init(crpc_call_io *io) {
   pthread_cond_init(&io->cv, NULL);
   crpc_bytes_init(&io->send_buf);
   io->send_pos = 0;
+  io->lent = NULL;
+  io->lent_len = 0;
   io->is_retained = false;
   crpc_rmsg_queue_init(&io->received);
   io->window_held = 0;
@@ -24,15 +26,27 @@ void crpc_call_io_free(crpc_call_io *io) {
   pthread_cond_destroy(&io->cv);
 }
 
+bool crpc_call_io_has_unsent_locked(const crpc_call_io *io) {
+  return io->lent_len > 0 || io->send_pos < io->send_buf.len;
+}
+
 size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
                                 bool *is_drained) {
-  size_t n = io->send_buf.len - io->send_pos;
-  if (n > max)
-    n = max;
-  if (n > 0) /* send_buf.data may be NULL */
-    memcpy(buf, io->send_buf.data + io->send_pos, n);
-  io->send_pos += n;
-  *is_drained = io->send_pos == io->send_buf.len;
+  size_t n;
+  if (io->lent_len > 0) {
+    n = io->lent_len < max ? io->lent_len : max;
+    memcpy(buf, io->lent, n);
+    io->lent += n;
+    io->lent_len -= n;
+  } else {
+    n = io->send_buf.len - io->send_pos;
+    if (n > max)
+      n = max;
+    if (n > 0) /* send_buf.data may be NULL */
+      memcpy(buf, io->send_buf.data + io->send_pos, n);
+    io->send_pos += n;
+  }
+  *is_drained = !crpc_call_io_has_unsent_locked(io);
   if (*is_drained && !io->is_retained) {
     io->send_buf.len = io->send_pos = 0;
   }

@@ -23,6 +23,12 @@ typedef struct crpc_call_io {
   pthread_cond_t cv;
   crpc_bytes send_buf; /* framed messages HTTP/2 has not taken yet */
   size_t send_pos;
+  /*
+   * Framed bytes sent before send_buf without being copied in, kept by the
+   * call (a unary reply in its arena); |lent_len| of them are unsent.
+   */
+  const uint8_t *lent;
+  size_t lent_len;
   bool is_retained; /* keep sent bytes: the request may be sent again */
   crpc_rmsg_queue received;
   size_t window_held;    /* loop: DATA bytes not yet given back */
@@ -33,9 +39,13 @@ typedef struct crpc_call_io {
 void crpc_call_io_init(crpc_call_io *io);
 void crpc_call_io_free(crpc_call_io *io);
 
+/* |mu| held: whether framed bytes wait to be sent. */
+bool crpc_call_io_has_unsent_locked(const crpc_call_io *io);
+
 /*
- * Loop, |mu| held: moves up to |max| unsent bytes to |buf| and returns
- * how many; *is_drained when nothing is left. Wakes waiting writers.
+ * Loop, |mu| held: moves up to |max| unsent bytes to |buf|, the lent ones
+ * first, and returns how many; *is_drained when nothing is left. Wakes
+ * waiting writers.
  */
 size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
                                 bool *is_drained);

@@ -108,6 +108,8 @@ bool crpc_headers_is_grpc_content_type(const char *v, size_t len) {
   /* PROTOCOL-HTTP2.md: "application/grpc" [("+proto" / "+json" / {custom})] */
   static const char base[] = "application/grpc";
   size_t n = sizeof(base) - 1;
+  if (len == n && memcmp(v, base, n) == 0)
+    return true; /* what nearly every client sends */
   if (len < n || strncasecmp(v, base, n) != 0)
     return false;
   return len == n || v[n] == '+' || v[n] == ';';

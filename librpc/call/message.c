@@ -33,20 +33,42 @@ done:
   return code;
 }
 
+/* The framed size of |msg| uncompressed; 0 if too big to frame. */
+static size_t framed_len(const ProtobufCMessage *msg) {
+  size_t len = protobuf_c_message_get_packed_size(msg);
+  return len <= UINT32_MAX ? CRPC_FRAME_HEADER_LEN + len : 0;
+}
+
+/* Writes |msg| uncompressed to the |framed| bytes at |p|. */
+static void frame_plain(const ProtobufCMessage *msg, uint8_t *p,
+                        size_t framed) {
+  crpc_framing_write_header(p, false,
+                            (uint32_t)(framed - CRPC_FRAME_HEADER_LEN));
+  protobuf_c_message_pack(msg, p + CRPC_FRAME_HEADER_LEN);
+}
+
 crpc_code crpc_message_frame(const ProtobufCMessage *msg, crpc_encoding enc,
                              crpc_bytes *out) {
   if (enc != CRPC_ENCODING_IDENTITY)
     return frame_compressed(msg, enc, out);
-  size_t len = protobuf_c_message_get_packed_size(msg);
-  if (len > UINT32_MAX)
+  size_t framed = framed_len(msg);
+  if (framed == 0 || crpc_bytes_reserve(out, framed) != CRPC_OK)
     return CRPC_RESOURCE_EXHAUSTED;
-  crpc_code code = crpc_bytes_reserve(out, CRPC_FRAME_HEADER_LEN + len);
-  if (code != CRPC_OK)
-    return code;
-  uint8_t *p = out->data + out->len;
-  crpc_framing_write_header(p, false, (uint32_t)len);
-  protobuf_c_message_pack(msg, p + CRPC_FRAME_HEADER_LEN);
-  out->len += CRPC_FRAME_HEADER_LEN + len;
+  frame_plain(msg, out->data + out->len, framed);
+  out->len += framed;
+  return CRPC_OK;
+}
+
+crpc_code crpc_message_frame_in_arena(const ProtobufCMessage *msg,
+                                      crpc_arena *arena, const uint8_t **out,
+                                      size_t *len) {
+  size_t framed = framed_len(msg);
+  uint8_t *p = framed != 0 ? crpc_arena_alloc(arena, framed) : NULL;
+  if (p == NULL)
+    return CRPC_RESOURCE_EXHAUSTED;
+  frame_plain(msg, p, framed);
+  *out = p;
+  *len = framed;
   return CRPC_OK;
 }
 

@@ -7,6 +7,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "base/arena.h"
 #include "base/bytes.h"
 #include "crpc/common.h"
 #include "wire/compress.h"
@@ -17,6 +18,14 @@
  */
 crpc_code crpc_message_frame(const ProtobufCMessage *msg, crpc_encoding enc,
                              crpc_bytes *out);
+
+/*
+ * Frames |msg| uncompressed in |arena|: *out and *len, valid as long as the
+ * arena. RESOURCE_EXHAUSTED when out of memory.
+ */
+crpc_code crpc_message_frame_in_arena(const ProtobufCMessage *msg,
+                                      crpc_arena *arena, const uint8_t **out,
+                                      size_t *len);
 
 /*
  * A received message as the application should see it: unchanged when not

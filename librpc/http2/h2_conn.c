@@ -90,6 +90,8 @@ struct crpc_h2_conn {
   size_t out_pos;
   crpc_list streams; /* open crpc_h2_stream links */
   size_t stream_count;
+  crpc_h2_stream *last_link; /* the last one link_of() found, or NULL */
+  size_t consumed; /* DATA bytes to give back to the connection's window */
   const crpc_h2_ops *ops;
   const crpc_h2_conn_ops *conn_ops;
   void *conn_owner;
@@ -150,6 +152,8 @@ static void detach(crpc_h2_stream *link) {
   if (link->unconsumed > 0 && link->conn->state != CLOSED)
     nghttp2_session_consume_connection(link->conn->session, link->unconsumed);
   link->unconsumed = 0;
+  if (link->conn->last_link == link)
+    link->conn->last_link = NULL;
   crpc_list_remove(&link->node);
   if (--link->conn->stream_count == 0 &&
       link->conn->set.max_idle_ms != CRPC_H2_NEVER)
@@ -326,13 +330,24 @@ static bool is_too_many_pings(const nghttp2_goaway *goaway) {
          memcmp(goaway->opaque_data, text, sizeof(text) - 1) == 0;
 }
 
-/* nghttp2 keeps each open stream's link as its user data. */
-static crpc_h2_stream *link_of(nghttp2_session *session, int32_t stream_id) {
-  return nghttp2_session_get_stream_user_data(session, stream_id);
+/*
+ * nghttp2 keeps each open stream's link as its user data, found through a
+ * hash map. A request's callbacks (a header field each, then the frames)
+ * come for one stream in a row, so the last link found is remembered;
+ * detach() forgets it.
+ */
+static crpc_h2_stream *link_of(crpc_h2_conn *conn, int32_t stream_id) {
+  if (conn->last_link != NULL && conn->last_link->id == stream_id)
+    return conn->last_link;
+  crpc_h2_stream *link =
+      nghttp2_session_get_stream_user_data(conn->session, stream_id);
+  if (link != NULL)
+    conn->last_link = link;
+  return link;
 }
 
-static void *owner_of(nghttp2_session *session, int32_t stream_id) {
-  crpc_h2_stream *link = link_of(session, stream_id);
+static void *owner_of(crpc_h2_conn *conn, int32_t stream_id) {
+  crpc_h2_stream *link = link_of(conn, stream_id);
   return link != NULL ? link->owner : NULL;
 }
 
@@ -341,12 +356,13 @@ static void *owner_of(nghttp2_session *session, int32_t stream_id) {
 static int on_begin_headers(nghttp2_session *session,
                             const nghttp2_frame *frame, void *user_data) {
   crpc_h2_conn *conn = user_data;
-  crpc_h2_stream *open = link_of(session, frame->hd.stream_id);
-  if (open != NULL)
-    open->header_len = 0; /* the limit is per block: trailers start anew */
   if (!conn->is_server || frame->hd.type != NGHTTP2_HEADERS ||
-      frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+      frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+    crpc_h2_stream *open = link_of(conn, frame->hd.stream_id);
+    if (open != NULL)
+      open->header_len = 0; /* the limit is per block: trailers start anew */
     return 0;
+  }
   crpc_h2_stream *link = NULL;
   void *owner = conn->is_draining ? NULL
                                   : conn->conn_ops->on_stream_begin(
@@ -361,6 +377,7 @@ static int on_begin_headers(nghttp2_session *session,
   link->owner = owner;
   link->id = frame->hd.stream_id;
   link->unconsumed = 0;
+  link->is_remote_ended = false;
   link->header_len = 0;
   crpc_list_insert_tail(&conn->streams, &link->node);
   conn->stream_count++;
@@ -372,7 +389,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
                      const uint8_t *name, size_t namelen, const uint8_t *value,
                      size_t valuelen, uint8_t flags, void *user_data) {
   crpc_h2_conn *conn = user_data;
-  crpc_h2_stream *link = link_of(session, frame->hd.stream_id);
+  crpc_h2_stream *link = link_of(conn, frame->hd.stream_id);
   if (link == NULL)
     return 0;
   /* HPACK lets a few bytes stand for a long field again and again: bound
@@ -403,13 +420,13 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
   conn->got_frame = true;
   switch (frame->hd.type) {
   case NGHTTP2_HEADERS:
-    owner = owner_of(session, frame->hd.stream_id);
+    owner = owner_of(conn, frame->hd.stream_id);
     if (owner == NULL)
       return 0;
     conn->ops->on_headers_done(owner, end_stream);
     break;
   case NGHTTP2_DATA:
-    owner = owner_of(session, frame->hd.stream_id);
+    owner = owner_of(conn, frame->hd.stream_id);
     if (owner == NULL)
       return 0;
     break;
@@ -430,7 +447,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
     return 0;
   }
   /* The owner may have reset the stream in on_headers_done. */
-  owner = owner_of(session, frame->hd.stream_id);
+  owner = owner_of(conn, frame->hd.stream_id);
   if (end_stream && owner != NULL)
     conn->ops->on_remote_end(owner);
   return 0;
@@ -440,13 +457,14 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags,
                          int32_t stream_id, const uint8_t *data, size_t len,
                          void *user_data) {
   crpc_h2_conn *conn = user_data;
-  crpc_h2_stream *link = link_of(session, stream_id);
+  crpc_h2_stream *link = link_of(conn, stream_id);
   if (link == NULL) {
     /* A stream we reset: give the window back so the connection flows. */
     nghttp2_session_consume_connection(session, len);
     return 0;
   }
   link->unconsumed += len;
+  link->is_remote_ended = (flags & NGHTTP2_FLAG_END_STREAM) != 0;
   conn->ops->on_data(link->owner, data, len);
   return 0;
 }
@@ -454,7 +472,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags,
 static int on_stream_close(nghttp2_session *session, int32_t stream_id,
                            uint32_t error_code, void *user_data) {
   crpc_h2_conn *conn = user_data;
-  crpc_h2_stream *link = link_of(session, stream_id);
+  crpc_h2_stream *link = link_of(conn, stream_id);
   if (link == NULL)
     return 0;
   void *owner = link->owner;
@@ -468,10 +486,14 @@ static ssize_t read_data(nghttp2_session *session, int32_t stream_id,
                          uint8_t *buf, size_t length, uint32_t *data_flags,
                          nghttp2_data_source *source, void *user_data) {
   crpc_h2_conn *conn = user_data;
-  void *owner = owner_of(session, stream_id);
+  void *owner = owner_of(conn, stream_id);
   size_t len = 0;
   if (owner == NULL)
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  /* gRFC A8: a server sending data resets the client's ping strikes. Said
+   * here and when HEADERS are queued, rather than in an on_frame_send
+   * callback that nghttp2 would run for every frame. */
+  crpc_ping_policy_on_data_sent(&conn->pings);
   switch (conn->ops->read_data(owner, buf, length, &len)) {
   case CRPC_H2_DATA_MORE:
     break;
@@ -495,16 +517,7 @@ static ssize_t read_data(nghttp2_session *session, int32_t stream_id,
   return (ssize_t)len;
 }
 
-/* gRFC A8: a server sending data resets the client's ping strikes. */
-static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame,
-                         void *user_data) {
-  crpc_h2_conn *conn = user_data;
-  if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA)
-    crpc_ping_policy_on_data_sent(&conn->pings);
-  return 0;
-}
-
-static nghttp2_session_callbacks *make_callbacks(bool is_server) {
+static nghttp2_session_callbacks *make_callbacks(void) {
   nghttp2_session_callbacks *cbs;
   if (nghttp2_session_callbacks_new(&cbs) != 0)
     return NULL;
@@ -514,16 +527,17 @@ static nghttp2_session_callbacks *make_callbacks(bool is_server) {
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs,
                                                             on_data_chunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
-                                                         on_stream_close);
-  if (is_server)
-    nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
   return cbs;
 }
 
 /* Socket I/O. */
 
 static void flush(crpc_h2_conn *conn) {
+  if (conn->consumed > 0 && conn->state == OPEN) {
+    nghttp2_session_consume_connection(conn->session, conn->consumed);
+    conn->consumed = 0;
+  }
   while (conn->state == OPEN) {
     if (conn->out_pos == conn->out.len) {
       conn->out.len = conn->out_pos = 0;
@@ -754,7 +768,7 @@ static crpc_code conn_new(crpc_h2_conn **out, crpc_loop *loop,
                           const crpc_h2_ops *ops,
                           const crpc_h2_conn_ops *conn_ops, void *conn_owner) {
   crpc_h2_conn *conn = crpc_mem_calloc(1, sizeof(*conn));
-  nghttp2_session_callbacks *cbs = make_callbacks(is_server);
+  nghttp2_session_callbacks *cbs = make_callbacks();
   nghttp2_option *opt = NULL;
   int rc = -1;
 
@@ -898,6 +912,7 @@ crpc_code crpc_h2_submit_request(crpc_h2_conn *conn, crpc_h2_stream *stream,
   stream->owner = owner;
   stream->id = id;
   stream->unconsumed = 0;
+  stream->is_remote_ended = false;
   stream->header_len = 0;
   crpc_list_insert_tail(&conn->streams, &stream->node);
   conn->stream_count++;
@@ -913,6 +928,7 @@ crpc_code crpc_h2_submit_response(crpc_h2_stream *stream, const crpc_h2_nv *nv,
   int rc = nghttp2_submit_response(conn->session, stream->id,
                                    (const nghttp2_nv *)nv, count,
                                    has_body ? &provider : NULL);
+  crpc_ping_policy_on_data_sent(&conn->pings);
   schedule(conn);
   return rc == 0 ? CRPC_OK : CRPC_INTERNAL;
 }
@@ -936,7 +952,12 @@ void crpc_h2_consume(crpc_h2_stream *stream, size_t len) {
   if (stream->conn == NULL || len == 0)
     return;
   stream->unconsumed -= len < stream->unconsumed ? len : stream->unconsumed;
-  nghttp2_session_consume(stream->conn->session, stream->id, len);
+  /* A stream the peer ended needs no window of its own; the connection's
+   * is given back once per batch of frames written (flush()). */
+  if (stream->is_remote_ended)
+    stream->conn->consumed += len;
+  else
+    nghttp2_session_consume(stream->conn->session, stream->id, len);
   schedule(stream->conn);
 }
 

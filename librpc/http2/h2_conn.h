@@ -39,7 +39,9 @@ typedef struct crpc_h2_nv {
   uint8_t flags;
 } crpc_h2_nv;
 
-#define CRPC_H2_NV(n, v) {(n), (v), sizeof(n) - 1, sizeof(v) - 1, 0}
+/* A field of two string literals, which outlive every stream. */
+#define CRPC_H2_NV(n, v)                                                       \
+  { (n), (v), sizeof(n) - 1, sizeof(v) - 1, CRPC_H2_NV_NO_COPY }
 
 /* on_close error code when the whole connection failed (not an h2 code). */
 #define CRPC_H2_CONN_LOST 0x10000u
@@ -61,6 +63,7 @@ typedef struct crpc_h2_stream {
   void *owner;
   int32_t id;
   size_t unconsumed; /* DATA bytes received and not yet consumed */
+  bool is_remote_ended; /* the peer's last DATA frame is in */
   size_t header_len; /* of the HEADERS block being received */
 } crpc_h2_stream;
 

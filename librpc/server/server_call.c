@@ -208,18 +208,42 @@ reset:
   crpc_h2_reset(&call->stream, 0x2 /* INTERNAL_ERROR */);
 }
 
-/* Submits headers, or resumes DATA, for what the handler produced. */
-static void flush_response(crpc_server_call *call) {
+/* The headers of most replies (no metadata, no compression) and the
+ * trailers of most successes, as constants rather than built per call. */
+static const crpc_h2_nv plain_headers[] = {
+    CRPC_H2_NV(":status", "200"),
+    CRPC_H2_NV("content-type", "application/grpc"),
+    CRPC_H2_NV("grpc-accept-encoding", CRPC_ENCODING_ACCEPT),
+};
+static const crpc_h2_nv ok_trailers[] = {CRPC_H2_NV("grpc-status", "0")};
+
+/* A failure with nothing sent: Trailers-Only. Called with io.mu held. */
+static bool is_trailers_only_locked(const crpc_server_call *call) {
+  return call->is_handler_done && !crpc_call_io_has_unsent_locked(&call->io) &&
+         call->status.code != CRPC_OK;
+}
+
+/*
+ * Submits headers, or resumes DATA, for what the handler produced;
+ * |trailers_only| is is_trailers_only_locked(), read by the caller under the
+ * lock it held anyway.
+ */
+static void flush_response(crpc_server_call *call, bool trailers_only) {
   if (call->stream.conn == NULL || call->is_answered_early)
     return;
   if (call->is_response_started) {
     crpc_h2_resume(&call->stream);
     return;
   }
-  pthread_mutex_lock(&call->io.mu);
-  bool trailers_only = call->is_handler_done && call->io.send_buf.len == 0 &&
-                       call->status.code != CRPC_OK;
-  pthread_mutex_unlock(&call->io.mu);
+  if (!trailers_only && call->send_encoding == CRPC_ENCODING_IDENTITY &&
+      crpc_headers_count_metadata(call->headers_out) == 0) {
+    if (crpc_h2_submit_response(&call->stream, plain_headers,
+                                sizeof(plain_headers) / sizeof(*plain_headers),
+                                true) != CRPC_OK)
+      goto reset;
+    call->is_response_started = true;
+    return;
+  }
   crpc_headers *h = &call->response;
   size_t md = crpc_headers_count_metadata(call->headers_out) +
               crpc_headers_count_metadata(call->trailers_out);
@@ -251,8 +275,9 @@ static void on_flush(void *arg) {
   crpc_server_call *call = arg;
   pthread_mutex_lock(&call->io.mu);
   call->is_flush_posted = false;
+  bool trailers_only = is_trailers_only_locked(call);
   pthread_mutex_unlock(&call->io.mu);
-  flush_response(call);
+  flush_response(call, trailers_only);
   /* The deadline stays armed until the stream closes: a reply stuck
    * behind a client's closed window still ends at the deadline. */
   call_unref(call);
@@ -268,6 +293,19 @@ static void post_flush(crpc_server_call *call) {
 }
 
 /* The handler. */
+
+/*
+ * The one reply of a unary or client-streaming call, uncompressed, is
+ * framed in the arena and lent to HTTP/2, as the request was kept there:
+ * no heap buffer to copy it through. Called with io.mu held.
+ */
+static crpc_code frame_reply(crpc_server_call *call,
+                             const ProtobufCMessage *reply) {
+  if (send_encoding(call) != CRPC_ENCODING_IDENTITY)
+    return crpc_message_frame(reply, send_encoding(call), &call->io.send_buf);
+  return crpc_message_frame_in_arena(reply, &call->arena, &call->io.lent,
+                                     &call->io.lent_len);
+}
 
 static void run_handler(void *arg) {
   crpc_server_call *call = arg;
@@ -295,21 +333,22 @@ static void run_handler(void *arg) {
                         request, reply);
 
   pthread_mutex_lock(&call->io.mu);
-  if (why.code == CRPC_OK) {
-    if (code == CRPC_OK && reply != NULL &&
-        crpc_message_frame(reply, send_encoding(call), &call->io.send_buf) !=
-            CRPC_OK)
-      crpc_status_set(&why, CRPC_RESOURCE_EXHAUSTED, "out of memory");
-    else if (call->status.code == code)
-      why = call->status; /* keeps crpc_server_call_fail()'s message */
-    else
-      why.code = code;
+  if (why.code == CRPC_OK && code == CRPC_OK && reply != NULL &&
+      frame_reply(call, reply) != CRPC_OK)
+    crpc_status_set(&why, CRPC_RESOURCE_EXHAUSTED, "out of memory");
+  /* The status is copied only when it changes: it is 260 bytes. The same
+   * code keeps crpc_server_call_fail()'s message. */
+  if (why.code != CRPC_OK) {
+    call->status = why;
+  } else if (call->status.code != code) {
+    call->status.code = code;
+    call->status.message[0] = '\0';
   }
-  call->status = why;
   call->is_handler_done = true;
   if (crpc_loop_is_current(call->loop)) {
+    bool trailers_only = is_trailers_only_locked(call);
     pthread_mutex_unlock(&call->io.mu);
-    flush_response(call);
+    flush_response(call, trailers_only);
     call_unref(call); /* the handler's reference */
     return;
   }
@@ -334,8 +373,9 @@ static void on_header(void *owner, const char *name, size_t name_len,
                       const char *value, size_t value_len,
                       bool block_ends_stream) {
   crpc_server_call *call = owner;
+  /* A constant size lets the compiler compare whole words. */
 #define IS(lit)                                                                \
-  (name_len == sizeof(lit) - 1 && memcmp(name, lit, name_len) == 0)
+  (name_len == sizeof(lit) - 1 && memcmp(name, lit, sizeof(lit) - 1) == 0)
   if (IS(":method")) {
     call->is_post = value_len == 4 && memcmp(value, "POST", 4) == 0;
   } else if (IS(":path")) {
@@ -536,10 +576,15 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
 
 static void on_remote_end(void *owner) {
   crpc_server_call *call = owner;
-  pthread_mutex_lock(&call->io.mu);
-  call->is_remote_ended = true;
-  pthread_cond_broadcast(&call->io.cv);
-  pthread_mutex_unlock(&call->io.mu);
+  if (!call->is_dispatched) {
+    /* No handler runs yet to wait for it; dispatch() publishes it. */
+    call->is_remote_ended = true;
+  } else {
+    pthread_mutex_lock(&call->io.mu);
+    call->is_remote_ended = true;
+    pthread_cond_broadcast(&call->io.cv);
+    pthread_mutex_unlock(&call->io.mu);
+  }
   if (call->is_answered_early || call->is_dispatched || call->method == NULL)
     return;
   if (!crpc_deframer_is_idle(&call->deframer)) {
@@ -570,6 +615,13 @@ static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
 static void get_trailers(void *owner, const crpc_h2_nv **nv, size_t *count) {
   crpc_server_call *call = owner;
   crpc_headers h;
+  if (call->status.code == CRPC_OK && call->status.message[0] == '\0' &&
+      crpc_headers_count_metadata(call->trailers_out) == 0 &&
+      !call->has_pushback) {
+    *nv = ok_trailers;
+    *count = 1;
+    return;
+  }
   *nv = NULL;
   *count = 0;
   if (crpc_headers_init(&h, &call->arena,

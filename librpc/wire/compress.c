@@ -14,7 +14,7 @@
 /* Output grows by at least this much at a time while inflating. */
 #define MIN_GROWTH 4096
 
-const char crpc_encoding_accept[] = "identity,deflate,gzip";
+const char crpc_encoding_accept[] = CRPC_ENCODING_ACCEPT;
 
 static const char *const names[] = {
     [CRPC_ENCODING_IDENTITY] = "identity",

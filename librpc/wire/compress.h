@@ -39,8 +39,9 @@ crpc_encoding crpc_encoding_parse(const char *v, size_t len);
 /* "identity", "gzip" or "deflate"; NULL for any other value. */
 const char *crpc_encoding_name(crpc_encoding e);
 
-/* The grpc-accept-encoding value we send: "identity,deflate,gzip". */
-extern const char crpc_encoding_accept[];
+/* The grpc-accept-encoding value we send; a literal, for constant headers. */
+#define CRPC_ENCODING_ACCEPT "identity,deflate,gzip"
+extern const char crpc_encoding_accept[]; /* CRPC_ENCODING_ACCEPT */
 
 /*
  * True if the |len| bytes at |accept|, a grpc-accept-encoding value (tokens

@@ -221,31 +221,33 @@ bool crpc_metadata_key_is_valid(const char *key, size_t len) {
 }
 
 bool crpc_metadata_key_is_reserved(const char *key, size_t len) {
-  /* Lengths computed once: this runs for every header of every call. */
-#define OWNED(s)                                                               \
-  { s, sizeof(s) - 1 }
-  static const struct {
-    const char *name;
-    size_t len;
-  } owned[] = {
-      OWNED("content-type"),     OWNED("te"),
-      OWNED("user-agent"),       OWNED("host"),
-      OWNED("connection"),       OWNED("keep-alive"),
-      OWNED("proxy-connection"), OWNED("transfer-encoding"),
-      OWNED("upgrade"),
-  };
-#undef OWNED
-  size_t i;
-
+  /* Sizes known at compile time let the compiler compare whole words. */
+#define IS(s) (memcmp(key, s, sizeof(s) - 1) == 0)
   if (len > 0 && key[0] == ':')
     return true;
   /* PROTOCOL-HTTP2.md: "grpc-" keys are reserved for gRPC itself. */
-  if (len >= 5 && memcmp(key, "grpc-", 5) == 0)
+  if (len >= 5 && IS("grpc-"))
     return true;
-  for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
-    if (owned[i].len == len && memcmp(key, owned[i].name, len) == 0)
-      return true;
-  return false;
+  /* By length first: this runs for every header of every call. */
+  switch (len) {
+  case 2:
+    return IS("te");
+  case 4:
+    return IS("host");
+  case 7:
+    return IS("upgrade");
+  case 10:
+    return IS("user-agent") || IS("connection") || IS("keep-alive");
+  case 12:
+    return IS("content-type");
+  case 16:
+    return IS("proxy-connection");
+  case 17:
+    return IS("transfer-encoding");
+  default:
+    return false;
+  }
+#undef IS
 }
 
 bool crpc_metadata_key_is_binary(const char *key, size_t len) {

@@ -66,6 +66,26 @@ Test(unary, echoes_payloads_of_every_size) {
   }
 }
 
+/* Each request fits one DATA frame that ends its stream, whose bytes the
+ * server gives back to the connection's window in batches (http2/h2_conn.c):
+ * more than that 16 MiB window must still flow through one connection. */
+Test(unary, requests_past_the_connection_window_keep_flowing) {
+  enum { LEN = 15 * 1024, CALLS = 1200 }; /* 17.6 MiB */
+  static uint8_t buf[LEN];
+  memset(buf, 'w', sizeof(buf));
+  for (int i = 0; i < CALLS; i++) {
+    Crpctest__Ask ask = CRPCTEST__ASK__INIT;
+    Crpctest__Answer *answer = NULL;
+    crpc_status st;
+    ask.payload.data = buf;
+    ask.payload.len = LEN;
+    cr_assert_eq(call_do(&ask, &answer, NULL, &st), CRPC_OK, "call %d: %s", i,
+                 st.message);
+    cr_assert_eq(answer->payload.len, (size_t)LEN);
+    crpctest__answer__free_unpacked(answer, NULL);
+  }
+}
+
 Test(unary, carries_every_status_code_and_odd_messages) {
   static const char *const messages[] = {
       "plain", "tab\there\r\nnew line", "caf\xc3\xa9 \xe2\x9c\x93 100%", "%",
