@@ -2,15 +2,19 @@
  * server/server.c: listeners, I/O loops and connections of a server.
  *
  * Loop 0 accepts and hands each connection to a loop in turn; a connection
- * stays on its loop for life. With TLS credentials each accepted socket is
- * wrapped in TLS (tls/credentials.h) from the credentials' certificates of
- * the moment, so a reload affects only later connections. Shutdown drains every
+ * stays on its loop for life. Nothing the loops write per call is shared:
+ * each counts its live calls on a cache line of its own, so that a second
+ * loop costs a wake-up per connection and nothing per call. With TLS
+ * credentials each accepted socket is wrapped in TLS (tls/credentials.h)
+ * from the credentials' certificates of the moment, so a reload affects
+ * only later connections. Shutdown drains every
  * connection with GOAWAY, waits up to the grace period, closes what is left
  * (cancelling its calls) and waits for every handler to return.
  */
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -41,6 +45,19 @@ struct crpc_server_opts {
   crpc_h2_settings conn;          /* keepalive, ping policy, idle and age */
 };
 
+/*
+ * A counter that threads write per call, alone on its cache line (64 bytes
+ * on the CPUs we run on) so that writing it never evicts what another I/O
+ * thread reads or writes per call. Padding rather than _Alignas, because
+ * crpc_mem_calloc() only aligns to max_align_t.
+ */
+enum { CACHE_LINE = 64 };
+typedef struct lone_count {
+  char before[CACHE_LINE];
+  atomic_size_t n;
+  char after[CACHE_LINE - sizeof(atomic_size_t)];
+} lone_count;
+
 typedef struct service_entry {
   const crpc_service_desc *desc;
   void *handlers; /* a copy */
@@ -63,9 +80,16 @@ typedef struct server_loop {
   size_t conn_count;
   size_t conn_cap;
   bool is_draining;
+  crpc_task start_task;
   crpc_task drain_task;
   crpc_task close_task;
+  /* Calls opened on this loop minus calls freed on its thread: counts on
+   * several threads' counters add up to the number of live calls. */
+  lone_count calls;
 } server_loop;
+
+/* The server loop this thread runs, if any. */
+static _Thread_local server_loop *this_loop;
 
 /* An accepted socket on its way to another loop. */
 typedef struct handoff {
@@ -102,10 +126,11 @@ struct crpc_server {
 
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  size_t conn_total; /* guarded by mu */
-  atomic_size_t call_total; /* changes without mu; waiters hold mu */
-  atomic_size_t calls_admitted; /* in flight, against max_calls */
-  bool is_listening; /* guarded by mu */
+  size_t conn_total;                /* guarded by mu */
+  bool is_listening;                /* guarded by mu */
+  atomic_bool is_awaiting_calls;    /* shutdown waits for calls_open() == 0 */
+  lone_count calls_freed_elsewhere; /* by threads other than our loops */
+  lone_count calls_admitted;        /* in flight, against max_calls (if any) */
 };
 
 /* gRPC's server defaults (doc/keepalive.md). */
@@ -494,6 +519,8 @@ static void on_accept(void *arg, bool readable, bool writable) {
   }
 }
 
+static void on_loop_start(void *arg) { this_loop = arg; }
+
 static void on_start_listening(void *arg) {
   crpc_server *s = arg;
   for (size_t i = 0; i < s->listener_count; i++) {
@@ -518,6 +545,9 @@ CRPC_API crpc_code crpc_server_start(crpc_server *s) {
     if (crpc_loop_new(&sl->loop) != CRPC_OK)
       goto fail;
     s->loop_count++;
+    /* Posted before any connection, so every call counts on its loop. */
+    crpc_task_init(&sl->start_task, on_loop_start, sl);
+    crpc_loop_post(sl->loop, &sl->start_task);
   }
   s->state = RUNNING;
   s->is_listening = true;
@@ -598,7 +628,16 @@ static void wait_until(crpc_server *s, int64_t deadline, bool (*done)(crpc_serve
 
 static bool no_listeners(crpc_server *s) { return !s->is_listening; }
 static bool no_conns(crpc_server *s) { return s->conn_total == 0; }
-static bool no_calls(crpc_server *s) { return atomic_load(&s->call_total) == 0; }
+/* Live calls. A call freed on another thread than the loop that opened it
+ * takes one from another counter: the unsigned sum still comes out right. */
+static size_t calls_open(crpc_server *s) {
+  size_t n = atomic_load(&s->calls_freed_elsewhere.n);
+  for (size_t i = 0; i < s->loop_count; i++)
+    n += atomic_load(&s->loops[i].calls.n);
+  return n;
+}
+
+static bool no_calls(crpc_server *s) { return calls_open(s) == 0; }
 
 CRPC_API void crpc_server_shutdown(crpc_server *s, int64_t grace_ms) {
   if (s->state != RUNNING)
@@ -621,6 +660,7 @@ CRPC_API void crpc_server_shutdown(crpc_server *s, int64_t grace_ms) {
   }
   /* Closed connections cancel their calls; handlers notice and return. */
   wait_until(s, CRPC_DEADLINE_NONE, no_conns);
+  atomic_store(&s->is_awaiting_calls, true);
   wait_until(s, CRPC_DEADLINE_NONE, no_calls);
   crpc_workers_free(s->workers);
   s->workers = NULL;
@@ -660,13 +700,26 @@ bool crpc_server_runs_inline(const crpc_server *s) {
   return s->opts.handler_threads == 0;
 }
 
+/* This thread's counter of the server's calls. */
+static atomic_size_t *call_count(crpc_server *s) {
+  server_loop *sl = this_loop;
+  return sl != NULL && sl->server == s ? &sl->calls.n
+                                       : &s->calls_freed_elsewhere.n;
+}
+
 void crpc_server_call_opened(crpc_server *s) {
-  atomic_fetch_add_explicit(&s->call_total, 1, memory_order_relaxed);
+  assert(this_loop != NULL && this_loop->server == s);
+  atomic_fetch_add_explicit(call_count(s), 1, memory_order_relaxed);
 }
 
 void crpc_server_call_freed(crpc_server *s) {
-  /* Only the last call takes the lock, to wake a waiting shutdown. */
-  if (atomic_fetch_sub_explicit(&s->call_total, 1, memory_order_acq_rel) != 1)
+  /*
+   * Sequentially consistent, like shutdown's store of is_awaiting_calls
+   * before it sums the counters: either it counts this call out, or we see
+   * the flag and wake it. Until shutdown, no lock and no shared line.
+   */
+  atomic_fetch_sub(call_count(s), 1);
+  if (!atomic_load(&s->is_awaiting_calls))
     return;
   pthread_mutex_lock(&s->mu);
   pthread_cond_broadcast(&s->cv);
@@ -674,15 +727,18 @@ void crpc_server_call_freed(crpc_server *s) {
 }
 
 bool crpc_server_admit_call(crpc_server *s) {
-  size_t before = atomic_fetch_add(&s->calls_admitted, 1);
-  if (s->opts.max_calls == 0 || before < s->opts.max_calls)
+  if (s->opts.max_calls == 0)
+    return true; /* no limit: nothing to count across threads */
+  size_t before = atomic_fetch_add(&s->calls_admitted.n, 1);
+  if (before < s->opts.max_calls)
     return true;
-  atomic_fetch_sub(&s->calls_admitted, 1);
+  atomic_fetch_sub(&s->calls_admitted.n, 1);
   return false;
 }
 
 void crpc_server_call_retired(crpc_server *s) {
-  atomic_fetch_sub(&s->calls_admitted, 1);
+  if (s->opts.max_calls != 0)
+    atomic_fetch_sub(&s->calls_admitted.n, 1);
 }
 
 size_t crpc_server_max_calls(const crpc_server *s) { return s->opts.max_calls; }

@@ -24,7 +24,10 @@ crpc_workers *crpc_server_workers(const crpc_server *server);
 /* True when unary handlers run on the I/O thread. */
 bool crpc_server_runs_inline(const crpc_server *server);
 
-/* Live calls are counted so that shutdown can wait for their handlers. */
+/*
+ * Live calls are counted so that shutdown can wait for their handlers:
+ * opened on the I/O thread of the call's connection, freed on any thread.
+ */
 void crpc_server_call_opened(crpc_server *server);
 void crpc_server_call_freed(crpc_server *server);
 

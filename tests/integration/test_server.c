@@ -7,7 +7,7 @@
  *               [--keepalive=TIME_MS,TIMEOUT_MS]
  *               [--ping_policy=MIN_INTERVAL_MS,PERMIT_WITHOUT_CALLS,STRIKES]
  *               [--max_idle_ms=N] [--max_age=AGE_MS,GRACE_MS]
- *               [--unavailable]
+ *               [--unavailable] [--io_threads=N]
  *
  * --unavailable fails every Run with UNAVAILABLE (after counting its key),
  * a backend gone bad for outlier ejection tests. Prints "listening on
@@ -50,19 +50,31 @@ static int count_key(const char *key, bool add) {
   return n;
 }
 
-/* Client connections (peer addresses) that called Run. */
-#define PEERS 256
-static char peers[PEERS][64];
-static int peer_count;
+/* Distinct names, up to 256 of them. */
+typedef struct name_set {
+  char names[256][64];
+  int count;
+} name_set;
 
-static void count_peer(const char *peer) {
+/* Client connections (peer addresses) that called Run, and the threads
+ * that ran it (with --inline, the server's I/O threads). */
+static name_set peers, run_threads;
+
+static void count_name(name_set *set, const char *name) {
   pthread_mutex_lock(&keys_mu);
   int i = 0;
-  while (i < peer_count && strcmp(peers[i], peer) != 0)
+  while (i < set->count && strcmp(set->names[i], name) != 0)
     i++;
-  if (i == peer_count && peer_count < PEERS)
-    snprintf(peers[peer_count++], sizeof(peers[0]), "%s", peer);
+  if (i == set->count && set->count < 256)
+    snprintf(set->names[set->count++], sizeof(set->names[0]), "%s", name);
   pthread_mutex_unlock(&keys_mu);
+}
+
+static void count_this_thread(void) {
+  static _Thread_local char here; /* its address names the thread */
+  char name[32];
+  snprintf(name, sizeof(name), "%p", (void *)&here);
+  count_name(&run_threads, name);
 }
 
 /* Passes the call on to the next hop, under this call's deadline and
@@ -123,7 +135,8 @@ static crpc_code echo_metadata(crpc_server_call *call) {
 
 static crpc_code run(crpc_server_call *call, const Crpctest__Ask *ask,
                      Crpctest__Answer *answer, void *user_data) {
-  count_peer(crpc_server_call_peer(call));
+  count_name(&peers, crpc_server_call_peer(call));
+  count_this_thread();
   if (ask->n_forward_to > 0)
     return forward(call, ask, answer);
   if (ask->key[0] != '\0' &&
@@ -156,11 +169,11 @@ static crpc_code stats(crpc_server_call *call, const Crpctest__Ask *ask,
   if (text == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
   pthread_mutex_lock(&keys_mu);
-  int connections = peer_count;
+  int connections = peers.count, threads = run_threads.count;
   pthread_mutex_unlock(&keys_mu);
-  int n = snprintf(text, 48, "%d %d %d %d", atomic_load(&cancelled_seen),
+  int n = snprintf(text, 48, "%d %d %d %d %d", atomic_load(&cancelled_seen),
                    atomic_load(&forward_failed), count_key(ask->message, false),
-                   connections);
+                   connections, threads);
   answer->payload.data = (uint8_t *)text;
   answer->payload.len = (size_t)n;
   return CRPC_OK;
@@ -196,6 +209,8 @@ int main(int argc, char **argv) {
     else if (strncmp(argv[i], "--ping_policy=", 14) == 0 &&
              sscanf(argv[i] + 14, "%lld,%lld,%lld", &a, &b, &c) == 3)
       crpc_server_opts_set_ping_policy(opts, a, b != 0, (int)c);
+    else if (strncmp(argv[i], "--io_threads=", 13) == 0)
+      crpc_server_opts_set_io_threads(opts, atoi(argv[i] + 13));
     else if (strcmp(argv[i], "--unavailable") == 0)
       is_unavailable = true;
     else if (strncmp(argv[i], "--max_idle_ms=", 14) == 0)
