@@ -20,27 +20,20 @@ struct crpc_arena_chunk {
 #define CHUNK_HEADER_LEN                                                       \
   ((sizeof(struct crpc_arena_chunk) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
 
-void crpc_arena_init(crpc_arena *a, void *first_block, size_t first_len) {
-  a->first = first_block;
-  a->first_len = first_block ? first_len : 0;
-  a->pos = a->first;
-  a->end = a->first ? a->first + a->first_len : NULL;
-  a->chunks = NULL;
-  a->next_chunk_len = FIRST_CHUNK_LEN;
+/* |p| rounded up to ALIGN. */
+static uint8_t *align_up(uint8_t *p) {
+  return (uint8_t *)(((uintptr_t)p + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1));
 }
 
-/* Carves |n| bytes from [pos, end) if they fit once aligned. */
-static void *bump(uint8_t **pos, uint8_t *end, size_t n) {
-  uintptr_t p, e = (uintptr_t)end;
-
-  if (*pos == NULL)
-    return NULL;
-  /* The caller's block need not be aligned, so align the address itself. */
-  p = ((uintptr_t)*pos + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1);
-  if (p > e || e - p < n)
-    return NULL;
-  *pos = (uint8_t *)(p + n);
-  return (void *)p;
+void crpc_arena_init(crpc_arena *a, void *first_block, size_t first_len) {
+  /* The caller's block need not be aligned: start at its first aligned
+   * byte. */
+  uint8_t *first = first_block != NULL ? align_up(first_block) : NULL;
+  size_t skip = first != NULL ? (size_t)(first - (uint8_t *)first_block) : 0;
+  a->first = first_len > skip ? first : NULL;
+  a->first_len = first_len > skip ? first_len - skip : 0;
+  a->chunks = NULL;
+  crpc_arena_free(a);
 }
 
 static struct crpc_arena_chunk *new_chunk(crpc_arena *a, size_t len) {
@@ -58,32 +51,31 @@ static struct crpc_arena_chunk *new_chunk(crpc_arena *a, size_t len) {
   return c;
 }
 
-static uint8_t *chunk_data(struct crpc_arena_chunk *c) {
-  return (uint8_t *)c + CHUNK_HEADER_LEN;
+/* The aligned start of |c|'s data and, in *left, the bytes from there. */
+static uint8_t *chunk_data(struct crpc_arena_chunk *c, size_t *left) {
+  uint8_t *start = (uint8_t *)c + CHUNK_HEADER_LEN, *p = align_up(start);
+  *left = c->len - (size_t)(p - start);
+  return p;
 }
 
-void *crpc_arena_alloc(crpc_arena *a, size_t n) {
+void *crpc_arena_alloc_slow(crpc_arena *a, size_t n) {
   struct crpc_arena_chunk *c;
-  uint8_t *pos;
-  void *p;
+  size_t left;
+  uint8_t *p;
 
   /* Distinct allocations get distinct addresses, even empty ones. */
   if (n == 0)
     n = 1;
-  p = bump(&a->pos, a->end, n);
-  if (p != NULL)
-    return p;
-
+  if (n > SIZE_MAX - ALIGN)
+    return NULL;
+  n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
   if (n > a->next_chunk_len / 2) {
     /*
      * A big request gets a chunk of its own and the current block stays
      * current, so its free space is not abandoned.
      */
     c = new_chunk(a, n);
-    if (c == NULL)
-      return NULL;
-    pos = chunk_data(c);
-    return bump(&pos, pos + c->len, n);
+    return c != NULL ? chunk_data(c, &left) : NULL;
   }
 
   c = new_chunk(a, a->next_chunk_len);
@@ -91,9 +83,10 @@ void *crpc_arena_alloc(crpc_arena *a, size_t n) {
     return NULL;
   if (a->next_chunk_len < MAX_CHUNK_LEN)
     a->next_chunk_len *= 2;
-  a->pos = chunk_data(c);
-  a->end = a->pos + c->len;
-  return bump(&a->pos, a->end, n);
+  p = chunk_data(c, &left);
+  a->pos = p + n;
+  a->left = left - n;
+  return p;
 }
 
 void *crpc_arena_memdup(crpc_arena *a, const void *p, size_t n) {
@@ -117,7 +110,7 @@ void crpc_arena_free(crpc_arena *a) {
   }
   a->chunks = NULL;
   a->pos = a->first;
-  a->end = a->first ? a->first + a->first_len : NULL;
+  a->left = a->first_len;
   a->next_chunk_len = FIRST_CHUNK_LEN;
 }
 

@@ -21,10 +21,10 @@ struct crpc_arena_chunk;
 
 /* The struct is visible so it can be embedded; its fields are private. */
 typedef struct crpc_arena {
-  uint8_t *pos;                    /* next free byte of the current block */
-  uint8_t *end;                    /* end of the current block */
-  uint8_t *first;                  /* caller-provided block, may be NULL */
-  size_t first_len;                /* its size */
+  uint8_t *pos;                    /* next free byte, 16-byte aligned */
+  size_t left;                     /* free bytes of the current block */
+  uint8_t *first;                  /* caller's block, aligned; may be NULL */
+  size_t first_len;                /* its size from there */
   struct crpc_arena_chunk *chunks; /* heap chunks, newest first */
   size_t next_chunk_len;           /* size of the next regular chunk */
 } crpc_arena;
@@ -35,8 +35,27 @@ typedef struct crpc_arena {
  */
 void crpc_arena_init(crpc_arena *a, void *first_block, size_t first_len);
 
-/* |n| bytes, 16-byte aligned, uninitialized; NULL when out of memory. */
-CRPC_INTERNAL_API void *crpc_arena_alloc(crpc_arena *a, size_t n);
+/* What crpc_arena_alloc() does when the current block is full. */
+CRPC_INTERNAL_API void *crpc_arena_alloc_slow(crpc_arena *a, size_t n);
+
+/*
+ * |n| bytes, 16-byte aligned, uninitialized; NULL when out of memory.
+ * Inline, since most calls take a few bytes from the current block: every
+ * allocation takes a multiple of 16 bytes (at least 16, so that empty ones
+ * differ too), which keeps pos aligned.
+ */
+static inline void *crpc_arena_alloc(crpc_arena *a, size_t n) {
+  if (n != 0 && n <= a->left) { /* so n + 15 cannot overflow */
+    size_t len = (n + 15) & ~(size_t)15;
+    if (len <= a->left) {
+      void *p = a->pos;
+      a->pos += len;
+      a->left -= len;
+      return p;
+    }
+  }
+  return crpc_arena_alloc_slow(a, n);
+}
 
 /* Copies into the arena; NULL when out of memory. */
 CRPC_INTERNAL_API char *crpc_arena_strdup(crpc_arena *a, const char *s);

@@ -84,6 +84,8 @@ void *crpc_mem_malloc_zeroed(size_t n, size_t zeroed_len) {
   return p;
 }
 
+void crpc_mem_zero(void *p, size_t n) { memset(p, 0, n); }
+
 void *crpc_mem_realloc(void *p, size_t n) {
   if (should_fail())
     return NULL;

@@ -5,9 +5,28 @@
 
 #include <string.h>
 
+/* Empty queues, the state of a new call. */
+static void init_queues(crpc_call_io *io);
+
 void crpc_call_io_init(crpc_call_io *io) {
   pthread_mutex_init(&io->mu, NULL);
   pthread_cond_init(&io->cv, NULL);
+  init_queues(io);
+}
+
+void crpc_call_io_clear(crpc_call_io *io) {
+  crpc_rmsg_queue_clear(&io->received);
+  crpc_bytes_free(&io->send_buf);
+  init_queues(io);
+}
+
+void crpc_call_io_free(crpc_call_io *io) {
+  crpc_call_io_clear(io);
+  pthread_mutex_destroy(&io->mu);
+  pthread_cond_destroy(&io->cv);
+}
+
+static void init_queues(crpc_call_io *io) {
   crpc_bytes_init(&io->send_buf);
   io->send_pos = 0;
   io->lent = NULL;
@@ -15,15 +34,9 @@ void crpc_call_io_init(crpc_call_io *io) {
   io->is_retained = false;
   crpc_rmsg_queue_init(&io->received);
   io->window_held = 0;
+  io->was_paced = false;
   io->is_window_held = false;
   io->is_window_posted = false;
-}
-
-void crpc_call_io_free(crpc_call_io *io) {
-  crpc_rmsg_queue_clear(&io->received);
-  crpc_bytes_free(&io->send_buf);
-  pthread_mutex_destroy(&io->mu);
-  pthread_cond_destroy(&io->cv);
 }
 
 bool crpc_call_io_has_unsent_locked(const crpc_call_io *io) {
@@ -60,12 +73,17 @@ bool crpc_call_io_has_room_locked(const crpc_call_io *io) {
 }
 
 size_t crpc_call_io_settle_window(crpc_call_io *io, bool is_paced) {
-  pthread_mutex_lock(&io->mu);
-  bool hold = is_paced && io->received.bytes >= CRPC_RECV_QUEUE_LIMIT;
-  io->is_window_held = hold;
-  pthread_mutex_unlock(&io->mu);
-  if (hold)
-    return 0;
+  /* A window never paced was never held, and no reader looks at it: a
+   * unary call takes no lock here. */
+  if (is_paced || io->was_paced) {
+    io->was_paced = true;
+    pthread_mutex_lock(&io->mu);
+    bool hold = is_paced && io->received.bytes >= CRPC_RECV_QUEUE_LIMIT;
+    io->is_window_held = hold;
+    pthread_mutex_unlock(&io->mu);
+    if (hold)
+      return 0;
+  }
   size_t n = io->window_held;
   io->window_held = 0;
   return n;

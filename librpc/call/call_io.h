@@ -3,8 +3,9 @@
  * call, on either side: the queue of framed messages to send, the queue
  * of received messages, and the receive window they pace.
  *
- * |mu| guards everything here except |window_held| (loop thread only), and
- * the calls embedding this use it for their own shared state too.
+ * |mu| guards everything here except |window_held| and |was_paced| (loop
+ * thread only), and the calls embedding this use it for their own shared
+ * state too.
  */
 #ifndef CRPC_CALL_IO_H
 #define CRPC_CALL_IO_H
@@ -32,12 +33,16 @@ typedef struct crpc_call_io {
   bool is_retained; /* keep sent bytes: the request may be sent again */
   crpc_rmsg_queue received;
   size_t window_held;    /* loop: DATA bytes not yet given back */
+  bool was_paced;        /* loop: settled with is_paced once */
   bool is_window_held;   /* the reader fell behind; the window waits */
   bool is_window_posted; /* a task to reopen it is on its way */
 } crpc_call_io;
 
 void crpc_call_io_init(crpc_call_io *io);
 void crpc_call_io_free(crpc_call_io *io);
+/* Frees what the queues hold and empties them, keeping |mu| and |cv|: the
+ * state crpc_call_io_init() left, for another call. */
+void crpc_call_io_clear(crpc_call_io *io);
 
 /* |mu| held: whether framed bytes wait to be sent. */
 bool crpc_call_io_has_unsent_locked(const crpc_call_io *io);

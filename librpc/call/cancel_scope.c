@@ -6,11 +6,15 @@
 void crpc_cancel_scope_init(crpc_cancel_scope *scope, void *owner,
                             void (*hold)(void *), void (*release)(void *)) {
   pthread_mutex_init(&scope->mu, NULL);
-  scope->is_cancelled = false;
-  crpc_list_init(&scope->members);
   scope->hold = hold;
   scope->release = release;
   scope->owner = owner;
+  crpc_cancel_scope_reset(scope);
+}
+
+void crpc_cancel_scope_reset(crpc_cancel_scope *scope) {
+  scope->is_cancelled = false;
+  crpc_list_init(&scope->members);
 }
 
 void crpc_cancel_scope_destroy(crpc_cancel_scope *scope) {

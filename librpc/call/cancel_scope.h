@@ -36,6 +36,8 @@ struct crpc_cancel_scope {
 void crpc_cancel_scope_init(crpc_cancel_scope *scope, void *owner,
                             void (*hold)(void *), void (*release)(void *));
 void crpc_cancel_scope_destroy(crpc_cancel_scope *scope);
+/* Not cancelled, no members, the same owner: for the owner's next call. */
+void crpc_cancel_scope_reset(crpc_cancel_scope *scope);
 
 /*
  * Adds |m| to |scope|. Returns false, without adding, when the scope is

@@ -86,6 +86,7 @@ typedef struct server_loop {
   /* Calls opened on this loop minus calls freed on its thread: counts on
    * several threads' counters add up to the number of live calls. */
   lone_count calls;
+  crpc_call_cache call_cache; /* server_call.c's, for this loop's calls */
 } server_loop;
 
 /* The server loop this thread runs, if any. */
@@ -262,19 +263,25 @@ CRPC_API crpc_code crpc_server_new(crpc_server **out,
   return CRPC_OK;
 }
 
-/* Method table: FNV-1a over the path, linear probing. */
-
+/*
+ * Method table: open addressing with linear probing, at most half full.
+ * The hash reads the length and the first and last 8 bytes of the path
+ * (which name the service and the method), not every byte: a lookup per
+ * call, and a collision only costs a probe.
+ */
 static uint32_t hash_path(const char *p, size_t len) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ (uint8_t)p[i]) * 16777619u;
-  return h;
+  uint64_t head = 0, tail = 0;
+  size_t n = len < 8 ? len : 8;
+  memcpy(&head, p, n);
+  memcpy(&tail, p + len - n, n);
+  uint64_t h = (head * 0x9e3779b97f4a7c15ull) ^ (tail + len);
+  h *= 0xff51afd7ed558ccdull;
+  return (uint32_t)(h >> 32);
 }
 
 static bool table_put(crpc_server_method *table, size_t cap,
                       const crpc_server_method *m) {
-  size_t len = strlen(m->desc->path);
-  for (size_t i = hash_path(m->desc->path, len) & (cap - 1);;
+  for (size_t i = hash_path(m->desc->path, m->path_len) & (cap - 1);;
        i = (i + 1) & (cap - 1)) {
     if (table[i].desc == NULL) {
       table[i] = *m;
@@ -295,7 +302,7 @@ const crpc_server_method *crpc_server_find_method(const crpc_server *s,
     const crpc_server_method *m = &s->methods[i];
     if (m->desc == NULL)
       return NULL;
-    if (strncmp(m->desc->path, path, len) == 0 && m->desc->path[len] == '\0')
+    if (m->path_len == len && memcmp(m->desc->path, path, len) == 0)
       return m;
   }
 }
@@ -313,7 +320,9 @@ static crpc_code rebuild_methods(crpc_server *s) {
   for (size_t i = 0; i < s->service_count; i++) {
     const service_entry *e = &s->services[i];
     for (size_t j = 0; j < e->desc->method_count; j++) {
-      crpc_server_method m = {&e->desc->methods[j], e->handlers, e->user_data};
+      const crpc_method_desc *desc = &e->desc->methods[j];
+      crpc_server_method m = {desc, e->handlers, e->user_data,
+                              strlen(desc->path)};
       if (!table_put(table, cap, &m)) {
         crpc_mem_free(table);
         return CRPC_INVALID_ARGUMENT;
@@ -665,8 +674,10 @@ CRPC_API void crpc_server_shutdown(crpc_server *s, int64_t grace_ms) {
   crpc_workers_free(s->workers);
   s->workers = NULL;
   for (size_t i = 0; i < s->loop_count; i++) {
-    crpc_loop_free(s->loops[i].loop);
-    crpc_mem_free(s->loops[i].conns);
+    server_loop *sl = &s->loops[i];
+    crpc_loop_free(sl->loop); /* joins its thread: the cache is ours */
+    crpc_mem_free(sl->conns);
+    crpc_server_call_cache_drain(&sl->call_cache);
   }
   s->loop_count = 0;
 }
@@ -705,6 +716,11 @@ static atomic_size_t *call_count(crpc_server *s) {
   server_loop *sl = this_loop;
   return sl != NULL && sl->server == s ? &sl->calls.n
                                        : &s->calls_freed_elsewhere.n;
+}
+
+crpc_call_cache *crpc_server_call_cache(crpc_server *s) {
+  server_loop *sl = this_loop;
+  return sl != NULL && sl->server == s ? &sl->call_cache : NULL;
 }
 
 void crpc_server_call_opened(crpc_server *s) {

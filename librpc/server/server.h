@@ -12,6 +12,7 @@ typedef struct crpc_server_method {
   const crpc_method_desc *desc;
   const void *handlers;
   void *user_data;
+  size_t path_len; /* strlen(desc->path) */
 } crpc_server_method;
 
 /* The method served at |path|, or NULL. Any thread, once running. */
@@ -30,6 +31,17 @@ bool crpc_server_runs_inline(const crpc_server *server);
  */
 void crpc_server_call_opened(crpc_server *server);
 void crpc_server_call_freed(crpc_server *server);
+
+/*
+ * Call objects freed on an I/O thread wait in that loop's cache for its
+ * next calls (server_call.c). The cache of the calling thread's loop, or
+ * NULL when it runs none of |server|'s loops.
+ */
+typedef struct crpc_call_cache {
+  void *head;
+  size_t count;
+} crpc_call_cache;
+crpc_call_cache *crpc_server_call_cache(crpc_server *server);
 
 /*
  * Overload: admits one more call in flight unless max_calls are; an

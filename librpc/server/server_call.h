@@ -17,4 +17,7 @@ extern const crpc_h2_ops crpc_server_call_h2_ops;
 void *crpc_server_call_new(crpc_server *server, crpc_h2_conn *conn,
                            crpc_h2_stream **link);
 
+/* Frees the call objects of |cache|, once its loop's thread has ended. */
+void crpc_server_call_cache_drain(crpc_call_cache *cache);
+
 #endif /* CRPC_SERVER_CALL_H */

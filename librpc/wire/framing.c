@@ -37,12 +37,13 @@ static crpc_code fail(crpc_deframer *d, crpc_code code) {
   return code;
 }
 
-/* Parses the completed prefix in d->header. */
-static crpc_code parse_header(crpc_deframer *d, crpc_status *why) {
+/* Parses a complete prefix, in d->header or still in the peer's bytes. */
+static crpc_code parse_header(crpc_deframer *d, const uint8_t *prefix,
+                              crpc_status *why) {
   crpc_buf b;
   uint8_t flag;
 
-  crpc_buf_init(&b, d->header, sizeof(d->header));
+  crpc_buf_init(&b, prefix, CRPC_FRAME_HEADER_LEN);
   crpc_buf_fetch_u8(&b, &flag);
   crpc_buf_fetch_be32(&b, &d->msg_len);
   /* PROTOCOL-HTTP2.md: Compressed-Flag is 0 or 1; nothing else is defined. */
@@ -71,10 +72,17 @@ crpc_code crpc_deframer_feed(crpc_deframer *d, const uint8_t *data, size_t len,
     return crpc_status_set(why, d->failed, "message stream already failed");
   crpc_buf_init(&in, data, len);
   for (;;) {
-    if (d->header_len < CRPC_FRAME_HEADER_LEN) {
+    if (d->header_len == 0 &&
+        crpc_buf_fetch_bytes(&in, CRPC_FRAME_HEADER_LEN, &p)) {
+      /* A whole prefix, the usual case: parsed in place. */
+      d->header_len = CRPC_FRAME_HEADER_LEN;
+      rc = parse_header(d, p, why);
+      if (rc != CRPC_OK)
+        return fail(d, rc);
+    } else if (d->header_len < CRPC_FRAME_HEADER_LEN) {
       if (crpc_buf_remaining(&in) == 0)
         return CRPC_OK;
-      /* The prefix itself may be split, so it is always copied aside. */
+      /* A split prefix is put back together aside. */
       n = CRPC_FRAME_HEADER_LEN - d->header_len;
       if (n > crpc_buf_remaining(&in))
         n = crpc_buf_remaining(&in);
@@ -83,7 +91,7 @@ crpc_code crpc_deframer_feed(crpc_deframer *d, const uint8_t *data, size_t len,
       d->header_len += n;
       if (d->header_len < CRPC_FRAME_HEADER_LEN)
         return CRPC_OK;
-      rc = parse_header(d, why);
+      rc = parse_header(d, d->header, why);
       if (rc != CRPC_OK)
         return fail(d, rc);
     }

@@ -205,18 +205,24 @@ crpc_code crpc_metadata_add_wire(crpc_metadata *md, const char *key,
   return CRPC_OK;
 }
 
+/* The bytes of a valid key (PROTOCOL-HTTP2.md: 0-9 a-z _ - .). */
+static const unsigned char is_key_byte[256] = {
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+    ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
 bool crpc_metadata_key_is_valid(const char *key, size_t len) {
   size_t i;
 
   if (len == 0)
     return false;
-  for (i = 0; i < len; i++) {
-    char c = key[i];
-
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '_' ||
-          c == '.' || c == '-'))
+  for (i = 0; i < len; i++)
+    if (!is_key_byte[(uint8_t)key[i]])
       return false;
-  }
   return true;
 }
 

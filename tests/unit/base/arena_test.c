@@ -39,6 +39,36 @@ Test(arena, aligns_every_allocation_to_16_bytes_even_in_a_misaligned_block) {
   crpc_arena_free(&a);
 }
 
+Test(arena, gives_empty_allocations_distinct_addresses) {
+  _Alignas(16) uint8_t block[64];
+  crpc_arena a;
+
+  crpc_arena_init(&a, block, sizeof(block));
+  void *p = crpc_arena_alloc(&a, 0), *q = crpc_arena_alloc(&a, 0);
+  cr_assert_not_null(p);
+  cr_assert_not_null(q);
+  cr_assert_neq(p, q);
+  /* Past the block too. */
+  for (int i = 0; i < 8; i++)
+    q = crpc_arena_alloc(&a, 0);
+  cr_assert_not_null(q);
+  cr_assert_not_null(a.chunks);
+  crpc_arena_free(&a);
+}
+
+Test(arena, refuses_sizes_that_cannot_be_rounded_up) {
+  _Alignas(16) uint8_t block[64];
+  crpc_arena a;
+
+  crpc_arena_init(&a, block, sizeof(block));
+  cr_assert_null(crpc_arena_alloc(&a, SIZE_MAX));
+  cr_assert_null(crpc_arena_alloc(&a, SIZE_MAX - 7));
+  /* The block is still there for the rest. */
+  void *p = crpc_arena_alloc(&a, 48);
+  cr_assert(p >= (void *)block && p < (void *)(block + sizeof(block)));
+  crpc_arena_free(&a);
+}
+
 Test(arena, works_without_a_first_block) {
   crpc_arena a;
   char *s;
