@@ -31,6 +31,7 @@ static void init_queues(crpc_call_io *io) {
   io->send_pos = 0;
   io->lent = NULL;
   io->lent_len = 0;
+  io->later = 0;
   io->is_retained = false;
   crpc_rmsg_queue_init(&io->received);
   io->window_held = 0;
@@ -43,29 +44,47 @@ bool crpc_call_io_has_unsent_locked(const crpc_call_io *io) {
   return io->lent_len > 0 || io->send_pos < io->send_buf.len;
 }
 
-size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
-                                bool *is_drained) {
-  size_t n;
+/* Copies |n| unsent bytes, which the caller counted, to |buf|. */
+static void copy_out(crpc_call_io *io, uint8_t *buf, size_t n) {
   if (io->lent_len > 0) {
-    n = io->lent_len < max ? io->lent_len : max;
     memcpy(buf, io->lent, n);
     io->lent += n;
     io->lent_len -= n;
-  } else {
-    n = io->send_buf.len - io->send_pos;
-    if (n > max)
-      n = max;
-    if (n > 0) /* send_buf.data may be NULL */
-      memcpy(buf, io->send_buf.data + io->send_pos, n);
+  } else if (n > 0) { /* send_buf.data may be NULL */
+    memcpy(buf, io->send_buf.data + io->send_pos, n);
     io->send_pos += n;
   }
-  *is_drained = !crpc_call_io_has_unsent_locked(io);
-  if (*is_drained && !io->is_retained) {
-    io->send_buf.len = io->send_pos = 0;
-  }
-  if (*is_drained)
+  if (!crpc_call_io_has_unsent_locked(io)) {
+    if (!io->is_retained)
+      io->send_buf.len = io->send_pos = 0;
     pthread_cond_broadcast(&io->cv); /* a writer may wait for room */
+  }
+}
+
+size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
+                                bool *is_drained, bool *is_later) {
+  /* The lent bytes go first, alone. A count not copied yet belonged to a
+   * frame that was dropped with its stream. */
+  size_t unsent =
+      io->lent_len > 0 ? io->lent_len : io->send_buf.len - io->send_pos;
+  size_t n = unsent < max ? unsent : max;
+  io->later = 0;
+  *is_later = n >= CRPC_CALL_IO_COPY_LATER;
+  if (*is_later) {
+    io->later = n;
+    *is_drained = n == unsent &&
+                  (io->lent_len == 0 || io->send_pos == io->send_buf.len);
+  } else {
+    copy_out(io, buf, n);
+    *is_drained = !crpc_call_io_has_unsent_locked(io);
+  }
   return n;
+}
+
+void crpc_call_io_copy_later_locked(crpc_call_io *io, uint8_t *dest) {
+  size_t n = io->later;
+  io->later = 0;
+  copy_out(io, dest, n);
 }
 
 bool crpc_call_io_has_room_locked(const crpc_call_io *io) {

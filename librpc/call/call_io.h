@@ -30,6 +30,7 @@ typedef struct crpc_call_io {
    */
   const uint8_t *lent;
   size_t lent_len;
+  size_t later; /* bytes take_locked() counted for copy_later_locked() */
   bool is_retained; /* keep sent bytes: the request may be sent again */
   crpc_rmsg_queue received;
   size_t window_held;    /* loop: DATA bytes not yet given back */
@@ -47,13 +48,22 @@ void crpc_call_io_clear(crpc_call_io *io);
 /* |mu| held: whether framed bytes wait to be sent. */
 bool crpc_call_io_has_unsent_locked(const crpc_call_io *io);
 
+/* From this many bytes on, DATA is copied once, when its frame is written
+ * (crpc_h2_ops.read_data): below, copying twice costs less. */
+#define CRPC_CALL_IO_COPY_LATER 4096
+
 /*
- * Loop, |mu| held: moves up to |max| unsent bytes to |buf|, the lent ones
- * first, and returns how many; *is_drained when nothing is left. Wakes
- * waiting writers.
+ * Loop, |mu| held: takes up to |max| unsent bytes, the lent ones first,
+ * and returns how many; *is_drained when nothing is left then. Fewer than
+ * CRPC_CALL_IO_COPY_LATER are copied to |buf| at once; more are only
+ * counted, with *is_later set, for crpc_call_io_copy_later_locked(). Wakes
+ * waiting writers once drained.
  */
 size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
-                                bool *is_drained);
+                                bool *is_drained, bool *is_later);
+
+/* Loop, |mu| held: copies the bytes the last take counted to |dest|. */
+void crpc_call_io_copy_later_locked(crpc_call_io *io, uint8_t *dest);
 
 /* |mu| held: whether a writer may queue another message now. */
 bool crpc_call_io_has_room_locked(const crpc_call_io *io);

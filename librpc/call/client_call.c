@@ -272,18 +272,25 @@ static void on_data(void *owner, const uint8_t *data, size_t len) {
 static void on_remote_end(void *owner) {}
 
 static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
-                              size_t *len) {
+                              size_t *len, bool *is_later) {
   crpc_call *call = owner;
   crpc_h2_data result = CRPC_H2_DATA_MORE;
   bool is_drained;
   pthread_mutex_lock(&call->io.mu);
-  *len = crpc_call_io_take_locked(&call->io, buf, max, &is_drained);
+  *len = crpc_call_io_take_locked(&call->io, buf, max, &is_drained, is_later);
   if (is_drained) {
     result = call->is_send_closed ? CRPC_H2_DATA_END : CRPC_H2_DATA_DEFER;
     call->is_data_deferred = result == CRPC_H2_DATA_DEFER;
   }
   pthread_mutex_unlock(&call->io.mu);
   return result;
+}
+
+static void copy_data(void *owner, uint8_t *dest) {
+  crpc_call *call = owner;
+  pthread_mutex_lock(&call->io.mu);
+  crpc_call_io_copy_later_locked(&call->io, dest);
+  pthread_mutex_unlock(&call->io.mu);
 }
 
 static void get_trailers(void *owner, const crpc_h2_nv **nv, size_t *count) {
@@ -345,6 +352,7 @@ const crpc_h2_ops crpc_client_call_h2_ops = {
     .on_data = on_data,
     .on_remote_end = on_remote_end,
     .read_data = read_data,
+    .copy_data = copy_data,
     .get_trailers = get_trailers,
     .on_close = on_close,
 };

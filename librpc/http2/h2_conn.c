@@ -488,13 +488,18 @@ static ssize_t read_data(nghttp2_session *session, int32_t stream_id,
   crpc_h2_conn *conn = user_data;
   void *owner = owner_of(conn, stream_id);
   size_t len = 0;
+  bool is_later = false;
   if (owner == NULL)
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   /* gRFC A8: a server sending data resets the client's ping strikes. Said
    * here and when HEADERS are queued, rather than in an on_frame_send
    * callback that nghttp2 would run for every frame. */
   crpc_ping_policy_on_data_sent(&conn->pings);
-  switch (conn->ops->read_data(owner, buf, length, &len)) {
+  crpc_h2_data state =
+      conn->ops->read_data(owner, buf, length, &len, &is_later);
+  if (is_later)
+    *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY; /* send_data() copies */
+  switch (state) {
   case CRPC_H2_DATA_MORE:
     break;
   case CRPC_H2_DATA_DEFER:
@@ -517,6 +522,28 @@ static ssize_t read_data(nghttp2_session *session, int32_t stream_id,
   return (ssize_t)len;
 }
 
+/*
+ * A DATA frame whose payload read_data() left with its owner: the frame
+ * header, then the payload copied from the owner straight into the output
+ * batch, instead of into nghttp2's frame buffer and from there into the
+ * batch. crpc sends no padding.
+ */
+enum { FRAME_HEADER_LEN = 9 }; /* RFC 9113 4.1 */
+
+static int send_data(nghttp2_session *session, nghttp2_frame *frame,
+                     const uint8_t *framehd, size_t length,
+                     nghttp2_data_source *source, void *user_data) {
+  crpc_h2_conn *conn = user_data;
+  void *owner = owner_of(conn, frame->hd.stream_id);
+  if (owner == NULL ||
+      crpc_bytes_reserve(&conn->out, FRAME_HEADER_LEN + length) != CRPC_OK)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+  crpc_bytes_append(&conn->out, framehd, FRAME_HEADER_LEN);
+  conn->ops->copy_data(owner, conn->out.data + conn->out.len);
+  conn->out.len += length;
+  return 0;
+}
+
 static nghttp2_session_callbacks *make_callbacks(void) {
   nghttp2_session_callbacks *cbs;
   if (nghttp2_session_callbacks_new(&cbs) != 0)
@@ -528,6 +555,7 @@ static nghttp2_session_callbacks *make_callbacks(void) {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs,
                                                             on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+  nghttp2_session_callbacks_set_send_data_callback(cbs, send_data);
   return cbs;
 }
 

@@ -82,9 +82,15 @@ typedef struct crpc_h2_ops {
   void (*on_data)(void *owner, const uint8_t *data, size_t len);
   /* The peer half-closed (END_STREAM). */
   void (*on_remote_end)(void *owner);
-  /* Outgoing DATA: fill up to |max| bytes of |buf|, set *len. */
+  /*
+   * Outgoing DATA: up to |max| bytes, *len of them, copied to |buf| now or,
+   * with *is_later set (large amounts), by copy_data() when the frame is
+   * written, straight into the connection's output: one copy, not two.
+   */
   crpc_h2_data (*read_data)(void *owner, uint8_t *buf, size_t max,
-                            size_t *len);
+                            size_t *len, bool *is_later);
+  /* Copies the bytes read_data() left for later to |dest|. */
+  void (*copy_data)(void *owner, uint8_t *dest);
   /* Trailers to send after CRPC_H2_DATA_TRAILERS. */
   void (*get_trailers)(void *owner, const crpc_h2_nv **nv, size_t *count);
   /*

@@ -71,6 +71,7 @@ struct crpc_server_call {
   crpc_timer timer;
   bool is_timer_armed;
   bool is_response_started;
+  bool is_done_on_loop; /* the handler's end reached the loop */
   crpc_headers response;
 
   /* Guarded by io.mu. */
@@ -250,6 +251,7 @@ static void answer_early(crpc_server_call *call, int http_status,
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
   call->is_answered_early = true;
+  call->is_done_on_loop = true;
   pthread_mutex_lock(&call->io.mu);
   call->is_handler_done = true;
   crpc_status_set(&call->status, code, "%s", msg);
@@ -349,6 +351,8 @@ static void on_flush(void *arg) {
   pthread_mutex_lock(&call->io.mu);
   call->is_flush_posted = false;
   bool trailers_only = is_trailers_only_locked(call);
+  if (call->is_handler_done)
+    call->is_done_on_loop = true;
   pthread_mutex_unlock(&call->io.mu);
   flush_response(call, trailers_only);
   /* The deadline stays armed until the stream closes: a reply stuck
@@ -422,6 +426,7 @@ static void run_handler(void *arg) {
   }
   call->is_handler_done = true;
   if (crpc_loop_is_current(call->loop)) {
+    call->is_done_on_loop = true;
     bool trailers_only = is_trailers_only_locked(call);
     pthread_mutex_unlock(&call->io.mu);
     flush_response(call, trailers_only);
@@ -701,16 +706,27 @@ static void on_remote_end(void *owner) {
 }
 
 static crpc_h2_data read_data(void *owner, uint8_t *buf, size_t max,
-                              size_t *len) {
+                              size_t *len, bool *is_later) {
   crpc_server_call *call = owner;
   crpc_h2_data result = CRPC_H2_DATA_MORE;
   bool is_drained;
   pthread_mutex_lock(&call->io.mu);
-  *len = crpc_call_io_take_locked(&call->io, buf, max, &is_drained);
-  if (is_drained)
-    result = call->is_handler_done ? CRPC_H2_DATA_TRAILERS : CRPC_H2_DATA_DEFER;
+  *len = crpc_call_io_take_locked(&call->io, buf, max, &is_drained, is_later);
+  if (is_drained && call->is_handler_done) {
+    result = CRPC_H2_DATA_TRAILERS;
+    call->is_done_on_loop = true;
+  } else if (is_drained) {
+    result = CRPC_H2_DATA_DEFER;
+  }
   pthread_mutex_unlock(&call->io.mu);
   return result;
+}
+
+static void copy_data(void *owner, uint8_t *dest) {
+  crpc_server_call *call = owner;
+  pthread_mutex_lock(&call->io.mu);
+  crpc_call_io_copy_later_locked(&call->io, dest);
+  pthread_mutex_unlock(&call->io.mu);
 }
 
 static void get_trailers(void *owner, const crpc_h2_nv **nv, size_t *count) {
@@ -740,11 +756,10 @@ static void on_close(void *owner, uint32_t error, const char *why) {
     crpc_timer_stop(&call->timer);
     call->is_timer_armed = false;
   }
-  pthread_mutex_lock(&call->io.mu);
-  bool is_done = call->is_handler_done;
-  pthread_mutex_unlock(&call->io.mu);
-  if (!is_done)
-    cancel(call); /* the client went away before the answer */
+  /* The answer ends only after the handler's end reached the loop: a
+   * stream closed before is a client gone away. */
+  if (!call->is_done_on_loop)
+    cancel(call);
   call_unref(call);
 }
 
@@ -754,6 +769,7 @@ const crpc_h2_ops crpc_server_call_h2_ops = {
     .on_data = on_data,
     .on_remote_end = on_remote_end,
     .read_data = read_data,
+    .copy_data = copy_data,
     .get_trailers = get_trailers,
     .on_close = on_close,
 };
