@@ -5,7 +5,10 @@
  * wake-up; the posting thread signals only when the list was empty, so a
  * burst of posts costs one wake-up. Work that should happen once per loop
  * iteration (flushing a connection's frames) waits in a before-wait list
- * that an ev_prepare watcher drains just before the loop polls.
+ * that an ev_prepare watcher drains just before the loop polls. Work the
+ * loop posts to itself (a call started from a completion) needs no
+ * wake-up: the same watcher runs it before polling, so that what it sends
+ * leaves in this iteration's write, not after another poll.
  */
 #include "transport/loop.h"
 
@@ -31,6 +34,7 @@ struct crpc_loop {
   ev_async wake;
   ev_prepare prepare;
   crpc_task *before_wait; /* loop thread only */
+  bool is_posted_here;    /* loop thread only: it posted to itself */
 };
 
 static _Thread_local crpc_loop *current_loop;
@@ -62,12 +66,18 @@ static void on_wake(struct ev_loop *ev, ev_async *w, int revents) {
 
 static void on_prepare(struct ev_loop *ev, ev_prepare *w, int revents) {
   crpc_loop *loop = w->data;
-  /* A task may queue more; drain until quiet. */
-  while (loop->before_wait != NULL) {
-    crpc_task *t = loop->before_wait;
-    loop->before_wait = t->next;
-    t->next = NULL;
-    t->cb(t->arg);
+  /* A task may queue more of either kind; drain until quiet. */
+  while (loop->is_posted_here || loop->before_wait != NULL) {
+    if (loop->is_posted_here) {
+      loop->is_posted_here = false;
+      run_posted(loop);
+    }
+    while (loop->before_wait != NULL) {
+      crpc_task *t = loop->before_wait;
+      loop->before_wait = t->next;
+      t->next = NULL;
+      t->cb(t->arg);
+    }
   }
 }
 
@@ -158,8 +168,9 @@ void crpc_loop_post(crpc_loop *loop, crpc_task *task) {
     loop->posted_tail->next = task;
   loop->posted_tail = task;
   pthread_mutex_unlock(&loop->mu);
-  /* A non-empty list already has a wake-up on its way. */
-  if (was_empty)
+  if (crpc_loop_is_current(loop))
+    loop->is_posted_here = true; /* on_prepare() runs it before polling */
+  else if (was_empty) /* else a wake-up is already on its way */
     ev_async_send(loop->ev, &loop->wake);
 }
 
