@@ -535,6 +535,10 @@ static int send_data(nghttp2_session *session, nghttp2_frame *frame,
                      nghttp2_data_source *source, void *user_data) {
   crpc_h2_conn *conn = user_data;
   void *owner = owner_of(conn, frame->hd.stream_id);
+  /* nghttp2 sends frame after frame this way without returning: stop at a
+   * batch, write it, and nghttp2 calls again for this frame. */
+  if (conn->out.len >= WRITE_BATCH)
+    return NGHTTP2_ERR_WOULDBLOCK;
   if (owner == NULL ||
       crpc_bytes_reserve(&conn->out, FRAME_HEADER_LEN + length) != CRPC_OK)
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
