@@ -15,6 +15,7 @@ do for [i=1:3] {
   set xlabel word(xlabels, i)
   if (s eq "threads") { unset logscale x; set xtics 1 } else { set logscale x 10; set xtics auto }
   set ylabel "QPS"
+  set yrange [0:*] # from zero, so that a small difference looks small
   set title "QPS vs ".s
   plot for [n in servers] dir."/".s."-".n.".dat" using 1:2 title n
 }
@@ -23,6 +24,7 @@ do for [i=1:3] {
   set xlabel word(xlabels, i)
   if (s eq "threads") { unset logscale x; set xtics 1 } else { set logscale x 10; set xtics auto }
   set ylabel "p99 (us)"
+  set yrange [0:*]
   set title "p99 latency vs ".s
   plot for [n in servers] dir."/".s."-".n.".dat" using 1:3 title n
 }
