@@ -62,11 +62,17 @@ void bench_flags_parse(bench_flags *f, int argc, char **argv,
     }
     if (strcmp(name, "target") == 0)
       f->target = value;
-    else if (strcmp(name, "conns") == 0)
+    else if (strcmp(name, "conns") == 0 || strcmp(name, "channels") == 0)
       f->conns = (int)to_int(usage, arg, value, 1);
-    else if (strcmp(name, "streams") == 0)
+    else if (strcmp(name, "streams") == 0 || strcmp(name, "outstanding") == 0)
       f->streams = (int)to_int(usage, arg, value, 1);
-    else if (strcmp(name, "payload") == 0)
+    else if (strcmp(name, "threads") == 0) {
+      /* Completions run on the library's one client I/O thread. */
+      if (to_int(usage, arg, value, 1) != 1)
+        bad(usage, "crpc clients run on one I/O thread: --threads 1, not",
+            value);
+    } else if (strcmp(name, "payload") == 0 ||
+               strcmp(name, "stream-size") == 0)
       f->payload = (int)to_int(usage, arg, value, 0);
     else if (strcmp(name, "warmup") == 0)
       f->warmup = to_secs(usage, arg, value);

@@ -1,7 +1,10 @@
 /*
  * bench/flags.h: the command line shared by crpc_loadgen and
  * crpc_pingpong, spelled as the kit's --client placeholders expect
- * (shared/bench/README.md, "Adding the project's own client").
+ * (shared/bench/README.md, "Adding the project's own client") and, as
+ * aliases, as the kit's ref-cpp/loadgen spells it: --channels for
+ * --conns, --outstanding for --streams, --stream-size for the payload of
+ * streamed replies, --threads 1.
  */
 #ifndef BENCH_FLAGS_H
 #define BENCH_FLAGS_H

@@ -44,7 +44,9 @@ static const char usage[] =
     "usage: crpc_loadgen --target HOST:PORT [--conns N] [--streams M]\n"
     "         [--payload B] [--warmup S] [--duration S] [--rpc unary|stream]\n"
     "         [--stream-count K] [--requests N]\n"
-    "  closed loop: N channels x M calls in flight; prints a RESULT line\n";
+    "  closed loop: N channels x M calls in flight; prints a RESULT line\n"
+    "  ref-cpp/loadgen's spellings work too: --channels N, --outstanding M,\n"
+    "  --stream-size B, --threads 1\n";
 
 typedef struct loadgen loadgen;
 
