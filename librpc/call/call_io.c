@@ -30,7 +30,7 @@ static void init_queues(crpc_call_io *io) {
   crpc_bytes_init(&io->send_buf);
   io->send_pos = 0;
   io->lent = NULL;
-  io->lent_len = 0;
+  io->lent_len = io->lent_pos = 0;
   io->later = 0;
   io->is_retained = false;
   crpc_rmsg_queue_init(&io->received);
@@ -40,16 +40,23 @@ static void init_queues(crpc_call_io *io) {
   io->is_window_posted = false;
 }
 
+static bool has_unsent_lent(const crpc_call_io *io) {
+  return io->lent_pos < io->lent_len;
+}
+
 bool crpc_call_io_has_unsent_locked(const crpc_call_io *io) {
-  return io->lent_len > 0 || io->send_pos < io->send_buf.len;
+  return has_unsent_lent(io) || io->send_pos < io->send_buf.len;
+}
+
+void crpc_call_io_rewind_locked(crpc_call_io *io) {
+  io->lent_pos = io->send_pos = 0;
 }
 
 /* Copies |n| unsent bytes, which the caller counted, to |buf|. */
 static void copy_out(crpc_call_io *io, uint8_t *buf, size_t n) {
-  if (io->lent_len > 0) {
-    memcpy(buf, io->lent, n);
-    io->lent += n;
-    io->lent_len -= n;
+  if (has_unsent_lent(io)) {
+    memcpy(buf, io->lent + io->lent_pos, n);
+    io->lent_pos += n;
   } else if (n > 0) { /* send_buf.data may be NULL */
     memcpy(buf, io->send_buf.data + io->send_pos, n);
     io->send_pos += n;
@@ -65,15 +72,15 @@ size_t crpc_call_io_take_locked(crpc_call_io *io, uint8_t *buf, size_t max,
                                 bool *is_drained, bool *is_later) {
   /* The lent bytes go first, alone. A count not copied yet belonged to a
    * frame that was dropped with its stream. */
-  size_t unsent =
-      io->lent_len > 0 ? io->lent_len : io->send_buf.len - io->send_pos;
+  bool is_lent = has_unsent_lent(io);
+  size_t unsent = is_lent ? io->lent_len - io->lent_pos
+                          : io->send_buf.len - io->send_pos;
   size_t n = unsent < max ? unsent : max;
   io->later = 0;
   *is_later = n >= CRPC_CALL_IO_COPY_LATER;
   if (*is_later) {
     io->later = n;
-    *is_drained = n == unsent &&
-                  (io->lent_len == 0 || io->send_pos == io->send_buf.len);
+    *is_drained = n == unsent && (!is_lent || io->send_pos == io->send_buf.len);
   } else {
     copy_out(io, buf, n);
     *is_drained = !crpc_call_io_has_unsent_locked(io);

@@ -26,10 +26,11 @@ typedef struct crpc_call_io {
   size_t send_pos;
   /*
    * Framed bytes sent before send_buf without being copied in, kept by the
-   * call (a unary reply in its arena); |lent_len| of them are unsent.
+   * call (a unary request or reply in its arena); |lent_pos| of them went.
    */
   const uint8_t *lent;
   size_t lent_len;
+  size_t lent_pos;
   size_t later; /* bytes take_locked() counted for copy_later_locked() */
   bool is_retained; /* keep sent bytes: the request may be sent again */
   crpc_rmsg_queue received;
@@ -47,6 +48,9 @@ void crpc_call_io_clear(crpc_call_io *io);
 
 /* |mu| held: whether framed bytes wait to be sent. */
 bool crpc_call_io_has_unsent_locked(const crpc_call_io *io);
+
+/* |mu| held: every retained byte unsent again, for another attempt. */
+void crpc_call_io_rewind_locked(crpc_call_io *io);
 
 /* From this many bytes on, DATA is copied once, when its frame is written
  * (crpc_h2_ops.read_data): below, copying twice costs less. */

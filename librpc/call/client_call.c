@@ -227,7 +227,12 @@ static crpc_code on_message(void *user_data, const uint8_t *msg, size_t len,
     return code;
   call->messages_received++;
   pthread_mutex_lock(&call->io.mu);
-  code = crpc_rmsg_queue_push(&call->io.received, msg, len, compressed);
+  /* A unary reply lives in the arena; the caller reads it after finish(),
+   * when the loop no longer touches the call. */
+  code = crpc_rmsg_queue_push(
+      &call->io.received,
+      call->method->kind == CRPC_METHOD_UNARY ? &call->arena : NULL, msg, len,
+      compressed);
   pthread_cond_broadcast(&call->io.cv);
   pthread_mutex_unlock(&call->io.mu);
   if (code != CRPC_OK) /* on_data reports recv_error: the message is lost */
@@ -472,7 +477,7 @@ static void reset_attempt(crpc_call *call) {
   if (call->capture_trailers != NULL)
     crpc_metadata_clear(call->capture_trailers);
   pthread_mutex_lock(&call->io.mu);
-  call->io.send_pos = 0; /* the whole request again */
+  crpc_call_io_rewind_locked(&call->io); /* the whole request again */
   pthread_mutex_unlock(&call->io.mu);
 }
 
@@ -573,7 +578,7 @@ static void deliver_async(crpc_call *call) {
     else
       crpc_message_unpack(call->method->reply_type, m->data, m->len, NULL,
                           &reply, &st);
-    crpc_mem_free(m);
+    crpc_rmsg_free(m);
   }
   crpc_unary_done_cb *done = call->done;
   call->done = NULL;
@@ -689,7 +694,22 @@ oom:
 #define RETRY_BUFFER_LIMIT (256 * 1024)
 
 static void retain_request(crpc_call *call) {
-  call->io.is_retained = call->io.send_buf.len <= RETRY_BUFFER_LIMIT;
+  call->io.is_retained =
+      call->io.lent_len + call->io.send_buf.len <= RETRY_BUFFER_LIMIT;
+}
+
+/*
+ * The one request of a unary call, framed before the call is posted:
+ * uncompressed in the arena, lent to HTTP/2 (nothing to allocate when it
+ * fits the arena's first block), compressed into the send buffer.
+ */
+static crpc_code frame_request(crpc_call *call,
+                               const ProtobufCMessage *request) {
+  if (call->send_encoding != CRPC_ENCODING_IDENTITY)
+    return crpc_message_frame(request, call->send_encoding,
+                              &call->io.send_buf);
+  return crpc_message_frame_in_arena(request, &call->arena, &call->io.lent,
+                                     &call->io.lent_len);
 }
 
 static void call_post_start(crpc_call *call) {
@@ -713,8 +733,7 @@ CRPC_API crpc_code crpc_call_unary(crpc_channel *channel,
   crpc_code code = call_new(channel, method, opts, &call, status);
   if (code != CRPC_OK)
     return code;
-  if (crpc_message_frame(request, call->send_encoding, &call->io.send_buf) !=
-      CRPC_OK) {
+  if (frame_request(call, request) != CRPC_OK) {
     atomic_store(&call->refs, 1);
     call_unref(call);
     return crpc_status_set(status, CRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -732,7 +751,7 @@ CRPC_API crpc_code crpc_call_unary(crpc_channel *channel,
   crpc_status st = call->status;
   if (st.code == CRPC_OK)
     crpc_message_unpack(method->reply_type, m->data, m->len, NULL, reply, &st);
-  crpc_mem_free(m);
+  crpc_rmsg_free(m);
   call_unref(call);
   if (status != NULL)
     *status = st;
@@ -749,8 +768,7 @@ CRPC_API crpc_code crpc_call_unary_async(crpc_channel *channel,
   crpc_code code = call_new(channel, method, opts, &call, NULL);
   if (code != CRPC_OK)
     return code;
-  if (crpc_message_frame(request, call->send_encoding, &call->io.send_buf) !=
-      CRPC_OK) {
+  if (frame_request(call, request) != CRPC_OK) {
     atomic_store(&call->refs, 1);
     call_unref(call);
     return CRPC_RESOURCE_EXHAUSTED;
@@ -843,7 +861,7 @@ CRPC_API crpc_code crpc_call_recv(crpc_call *call, ProtobufCMessage **msg) {
   crpc_status why;
   code = crpc_message_unpack(call->method->reply_type, m->data, m->len, NULL,
                              msg, &why);
-  crpc_mem_free(m);
+  crpc_rmsg_free(m);
   if (code != CRPC_OK)
     crpc_call_cancel(call);
   return code;

@@ -94,13 +94,17 @@ void crpc_rmsg_queue_init(crpc_rmsg_queue *q) {
   q->bytes = 0;
 }
 
-crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, const uint8_t *data,
-                               size_t len, bool was_compressed) {
-  crpc_rmsg *m = crpc_mem_malloc(sizeof(*m) + len);
+crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, crpc_arena *arena,
+                               const uint8_t *data, size_t len,
+                               bool was_compressed) {
+  crpc_rmsg *m = len > SIZE_MAX - sizeof(*m) ? NULL
+                 : arena != NULL ? crpc_arena_alloc(arena, sizeof(*m) + len)
+                                 : crpc_mem_malloc(sizeof(*m) + len);
   if (m == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
   m->next = NULL;
   m->was_compressed = was_compressed;
+  m->is_in_arena = arena != NULL;
   m->len = len;
   if (len > 0)
     memcpy(m->data, data, len);
@@ -124,10 +128,15 @@ crpc_rmsg *crpc_rmsg_queue_pop(crpc_rmsg_queue *q) {
   return m;
 }
 
+void crpc_rmsg_free(crpc_rmsg *m) {
+  if (m != NULL && !m->is_in_arena)
+    crpc_mem_free(m);
+}
+
 void crpc_rmsg_queue_clear(crpc_rmsg_queue *q) {
   crpc_rmsg *m;
   while ((m = crpc_rmsg_queue_pop(q)) != NULL)
-    crpc_mem_free(m);
+    crpc_rmsg_free(m);
 }
 
 crpc_code crpc_message_inflate(crpc_encoding enc, bool compressed,

@@ -52,6 +52,7 @@ crpc_code crpc_message_unpack(const ProtobufCMessageDescriptor *desc,
 typedef struct crpc_rmsg {
   struct crpc_rmsg *next;
   bool was_compressed; /* on the wire */
+  bool is_in_arena;    /* freed with the arena, not by crpc_rmsg_free() */
   size_t len;
   uint8_t data[];
 } crpc_rmsg;
@@ -72,11 +73,17 @@ typedef struct crpc_rmsg_queue {
 #define CRPC_RECV_QUEUE_LIMIT (1024 * 1024)
 
 void crpc_rmsg_queue_init(crpc_rmsg_queue *q);
-/* Copies |len| bytes into a new queued message. */
-crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, const uint8_t *data,
-                               size_t len, bool was_compressed);
-/* The oldest message (the caller frees it with crpc_mem_free), or NULL. */
+/*
+ * Copies |len| bytes into a new queued message, allocated from |arena| (a
+ * call's one reply, which lives as long as the call) or, with |arena| NULL,
+ * on the heap.
+ */
+crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, crpc_arena *arena,
+                               const uint8_t *data, size_t len,
+                               bool was_compressed);
+/* The oldest message (the caller frees it with crpc_rmsg_free), or NULL. */
 crpc_rmsg *crpc_rmsg_queue_pop(crpc_rmsg_queue *q);
+void crpc_rmsg_free(crpc_rmsg *m);
 void crpc_rmsg_queue_clear(crpc_rmsg_queue *q);
 
 #endif /* CRPC_MESSAGE_H */

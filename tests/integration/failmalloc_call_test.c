@@ -297,10 +297,11 @@ static long fail_each_point(const char *name, call_op *op,
   return -1;
 }
 
-/* A call on a connection already open allocates little (arenas, pooled
- * HTTP/2 memory); one on a new channel allocates far more. */
+/* A unary call on a connection already open allocates once, the client's
+ * call object (the rest lives in arenas, and the server's calls and
+ * HTTP/2 memory are pooled); one on a new channel allocates far more. */
 Test(failmalloc_call, unary) {
-  cr_assert_gt(fail_each_point("unary", unary_call, false), 2);
+  cr_assert_geq(fail_each_point("unary", unary_call, false), 1);
   cr_assert_gt(fail_each_point("unary", unary_call, true), 10);
 }
 

@@ -114,11 +114,32 @@ Test(call_io, keeps_retained_bytes_for_another_attempt) {
   crpc_call_io_copy_later_locked(&io, frame);
   cr_assert(drained);
   cr_assert_eq(io.send_buf.len, sizeof(frame), "kept for a retry");
-  io.send_pos = 0; /* what a retry does */
+  crpc_call_io_rewind_locked(&io); /* what a retry does */
   cr_assert(crpc_call_io_has_unsent_locked(&io));
   size_t n = crpc_call_io_take_locked(&io, NULL, sizeof(frame), &drained,
                                       &later);
   cr_assert_eq(n, sizeof(frame));
   crpc_call_io_copy_later_locked(&io, frame);
   assert_pattern(frame, 0, sizeof(frame));
+}
+
+Test(call_io, sends_retained_lent_bytes_again_after_a_rewind) {
+  uint8_t lent[40], buf[64];
+  bool drained, later;
+  for (size_t i = 0; i < sizeof(lent); i++)
+    lent[i] = (uint8_t)(i % 251);
+  io.lent = lent;
+  io.lent_len = sizeof(lent);
+  io.is_retained = true;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    size_t n = crpc_call_io_take_locked(&io, buf, 24, &drained, &later);
+    cr_assert_eq(n, 24);
+    cr_assert_not(drained);
+    n = crpc_call_io_take_locked(&io, buf + 24, 24, &drained, &later);
+    cr_assert_eq(n, 16);
+    cr_assert(drained, "attempt %d", attempt);
+    assert_pattern(buf, 0, sizeof(lent));
+    cr_assert_not(crpc_call_io_has_unsent_locked(&io));
+    crpc_call_io_rewind_locked(&io);
+  }
 }

@@ -98,7 +98,7 @@ static crpc_code frame_and_inflate(void *arg) {
   cr_assert_eq(framed.data[0], enc != CRPC_ENCODING_IDENTITY);
   /* Twice, so that the queue links a second message. */
   for (int i = 0; i < 2; i++)
-    if ((rc = crpc_rmsg_queue_push(&q, framed.data + CRPC_FRAME_HEADER_LEN,
+    if ((rc = crpc_rmsg_queue_push(&q, NULL, framed.data + CRPC_FRAME_HEADER_LEN,
                                    framed.len - CRPC_FRAME_HEADER_LEN,
                                    framed.data[0] == 1)) != CRPC_OK)
       goto done;
@@ -116,7 +116,7 @@ static crpc_code frame_and_inflate(void *arg) {
   cr_assert_eq(memcmp(data + 4, payload, sizeof(payload)), 0);
 
 done:
-  crpc_mem_free(m);
+  crpc_rmsg_free(m);
   crpc_rmsg_queue_clear(&q);
   crpc_bytes_free(&scratch);
   crpc_bytes_free(&framed);
