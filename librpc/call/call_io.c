@@ -6,7 +6,19 @@
 #include <string.h>
 
 /* Empty queues, the state of a new call. */
-static void init_queues(crpc_call_io *io);
+static void init_queues(crpc_call_io *io) {
+  crpc_bytes_init(&io->send_buf);
+  io->send_pos = 0;
+  io->lent = NULL;
+  io->lent_len = io->lent_pos = 0;
+  io->later = 0;
+  io->is_retained = false;
+  crpc_rmsg_queue_init(&io->received);
+  io->window_held = 0;
+  io->was_paced = false;
+  io->is_window_held = false;
+  io->is_window_posted = false;
+}
 
 void crpc_call_io_init(crpc_call_io *io) {
   pthread_mutex_init(&io->mu, NULL);
@@ -24,20 +36,6 @@ void crpc_call_io_free(crpc_call_io *io) {
   crpc_call_io_clear(io);
   pthread_mutex_destroy(&io->mu);
   pthread_cond_destroy(&io->cv);
-}
-
-static void init_queues(crpc_call_io *io) {
-  crpc_bytes_init(&io->send_buf);
-  io->send_pos = 0;
-  io->lent = NULL;
-  io->lent_len = io->lent_pos = 0;
-  io->later = 0;
-  io->is_retained = false;
-  crpc_rmsg_queue_init(&io->received);
-  io->window_held = 0;
-  io->was_paced = false;
-  io->is_window_held = false;
-  io->is_window_posted = false;
 }
 
 static bool has_unsent_lent(const crpc_call_io *io) {

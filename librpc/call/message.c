@@ -97,9 +97,10 @@ void crpc_rmsg_queue_init(crpc_rmsg_queue *q) {
 crpc_code crpc_rmsg_queue_push(crpc_rmsg_queue *q, crpc_arena *arena,
                                const uint8_t *data, size_t len,
                                bool was_compressed) {
-  crpc_rmsg *m = len > SIZE_MAX - sizeof(*m) ? NULL
-                 : arena != NULL ? crpc_arena_alloc(arena, sizeof(*m) + len)
-                                 : crpc_mem_malloc(sizeof(*m) + len);
+  crpc_rmsg *m = NULL;
+  if (len <= SIZE_MAX - sizeof(*m))
+    m = arena != NULL ? crpc_arena_alloc(arena, sizeof(*m) + len)
+                      : crpc_mem_malloc(sizeof(*m) + len);
   if (m == NULL)
     return CRPC_RESOURCE_EXHAUSTED;
   m->next = NULL;

@@ -711,20 +711,25 @@ bool crpc_server_runs_inline(const crpc_server *s) {
   return s->opts.handler_threads == 0;
 }
 
+/* The loop of |s| this thread runs, or NULL. */
+static server_loop *own_loop(crpc_server *s) {
+  server_loop *sl = this_loop;
+  return sl != NULL && sl->server == s ? sl : NULL;
+}
+
 /* This thread's counter of the server's calls. */
 static atomic_size_t *call_count(crpc_server *s) {
-  server_loop *sl = this_loop;
-  return sl != NULL && sl->server == s ? &sl->calls.n
-                                       : &s->calls_freed_elsewhere.n;
+  server_loop *sl = own_loop(s);
+  return sl != NULL ? &sl->calls.n : &s->calls_freed_elsewhere.n;
 }
 
 crpc_call_cache *crpc_server_call_cache(crpc_server *s) {
-  server_loop *sl = this_loop;
-  return sl != NULL && sl->server == s ? &sl->call_cache : NULL;
+  server_loop *sl = own_loop(s);
+  return sl != NULL ? &sl->call_cache : NULL;
 }
 
 void crpc_server_call_opened(crpc_server *s) {
-  assert(this_loop != NULL && this_loop->server == s);
+  assert(own_loop(s) != NULL);
   atomic_fetch_add_explicit(call_count(s), 1, memory_order_relaxed);
 }
 
